@@ -1,0 +1,171 @@
+// Command gatewayd is the INPS office mailbox gateway: it watches the
+// office's PEC and institutional mailboxes, protocols what is accepted and
+// records every decision. See README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	_ "time/tzdata" // Europe/Rome without depending on the host's zoneinfo
+
+	"gatewayd/internal/config"
+	"gatewayd/internal/daemon"
+	"gatewayd/internal/demo"
+	"gatewayd/internal/sdnotify"
+)
+
+// Exit codes: 2 means bad configuration (systemd does not restart on it).
+const (
+	exitOK        = 0
+	exitFailure   = 1
+	exitBadConfig = 2
+)
+
+const usage = `usage: gatewayd <command> [flags]
+
+commands:
+  run      --config FILE   run the daemon
+  check    --config FILE   check the configuration, print every problem
+  demo                     run a local demo on embedded sample mails
+  version                  print the version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitBadConfig
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stderr)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
+	case "demo":
+		return cmdDemo(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "gatewayd", version())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "gatewayd: unknown command %q\n%s", args[0], usage)
+	return exitBadConfig
+}
+
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" {
+		return "(devel)"
+	}
+	return bi.Main.Version
+}
+
+// loadConfig parses the --config flag and loads the file; on error it
+// prints every problem and returns nil.
+func loadConfig(name string, args []string, stderr io.Writer) *config.Config {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "/etc/gatewayd/gatewayd.yaml", "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return nil
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil
+	}
+	return cfg
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	cfg := loadConfig("check", args, stderr)
+	if cfg == nil {
+		return exitBadConfig
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d mailboxes)\n", cfg.File, len(cfg.Mailboxes))
+	return exitOK
+}
+
+func cmdRun(args []string, stderr io.Writer) int {
+	cfg := loadConfig("run", args, stderr)
+	if cfg == nil {
+		return exitBadConfig
+	}
+	log := daemon.NewLogger(stderr, cfg.Log)
+	ctx, stop := signalContext(log.Info)
+	defer stop()
+	d := &daemon.Daemon{Config: cfg, Log: log}
+	if err := d.Open(ctx); err != nil {
+		log.Error("cannot start", "err", err)
+		return exitFailure
+	}
+	sdnotify.Notify(sdnotify.Ready)
+	err := d.Run(ctx)
+	sdnotify.Notify(sdnotify.Stopping)
+	if err != nil {
+		log.Error("stopped with error", "err", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func cmdDemo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	keep := fs.String("state", "", "keep the demo's state in this directory (default: a temporary one, removed)")
+	verbose := fs.Bool("v", false, "show the daemon's log")
+	if err := fs.Parse(args); err != nil {
+		return exitBadConfig
+	}
+	ctx, stop := signalContext(func(string, ...any) {})
+	defer stop()
+	if err := demo.Run(ctx, demo.Options{Out: stdout, Log: stderr, StateDir: *keep, Verbose: *verbose}); err != nil {
+		fmt.Fprintln(stderr, "gatewayd demo:", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// signalContext is cancelled by SIGTERM or SIGINT; a second signal exits at
+// once. SIGHUP is caught (it would otherwise kill the process) and logged.
+func signalContext(logf func(string, ...any)) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	go func() {
+		stopping := false
+		for sig := range ch {
+			switch {
+			case sig == syscall.SIGHUP:
+				logf("SIGHUP: nothing to reload yet")
+			case stopping:
+				logf("second signal: exiting now", "signal", sig.String())
+				os.Exit(exitFailure)
+			default:
+				stopping = true
+				logf("signal received: finishing the batch in hand, then stopping", "signal", sig.String())
+				cancel()
+				go func() { // a stuck shutdown must not outlive systemd's patience
+					time.Sleep(60 * time.Second)
+					logf("shutdown took over 60s: exiting")
+					os.Exit(exitFailure)
+				}()
+			}
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+

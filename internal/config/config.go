@@ -1,0 +1,252 @@
+// Package config loads gatewayd's configuration file: the office, the state
+// directory and the mailboxes to watch. Every problem is reported at once,
+// each as file:line: message.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/mail"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"gatewayd/internal/protocol"
+)
+
+// Config is a loaded, validated configuration.
+type Config struct {
+	File      string    `yaml:"-"`
+	Office    Office    `yaml:"office"`
+	StateDir  string    `yaml:"state_dir"`
+	RulesDir  string    `yaml:"rules_dir"`
+	Protocol  Protocol  `yaml:"protocol"`
+	Log       Log       `yaml:"log"`
+	Mailboxes []Mailbox `yaml:"mailboxes"`
+}
+
+// Office identifies the office whose protocol this is.
+type Office struct {
+	Name string `yaml:"name"`
+	Code string `yaml:"code"`
+}
+
+// Protocol sets how protocol numbers are written.
+type Protocol struct {
+	Format string          `yaml:"format"`
+	Parsed protocol.Format `yaml:"-"`
+}
+
+// Log sets the log level (debug, info, warn, error) and format (text, json).
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Mailbox is one watched IMAP folder and where its messages go.
+type Mailbox struct {
+	Name           string        `yaml:"name"`
+	Address        string        `yaml:"address"`
+	IMAP           IMAP          `yaml:"imap"`
+	Folder         string        `yaml:"folder"`
+	Folders        Folders       `yaml:"folders"`
+	PollInterval   time.Duration `yaml:"poll_interval"`
+	Idle           *bool         `yaml:"idle"`
+	MaxMessageSize Size          `yaml:"max_message_size"`
+	BatchSize      int           `yaml:"batch_size"`
+}
+
+// UseIdle reports whether IDLE is used when the server advertises it.
+func (m Mailbox) UseIdle() bool { return m.Idle == nil || *m.Idle }
+
+// IMAP is how to reach and log in to a mailbox.
+type IMAP struct {
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"`
+	TLS          string `yaml:"tls"` // implicit, starttls, plain
+	User         string `yaml:"user"`
+	PasswordFile string `yaml:"password_file"`
+	PasswordEnv  string `yaml:"password_env"`
+	Password     string `yaml:"-"` // read from the file or the environment
+}
+
+// Address returns host:port.
+func (i IMAP) Address() string { return net.JoinHostPort(i.Host, fmt.Sprint(i.Port)) }
+
+// Folders are the destinations per outcome; a "/" in a name stands for the
+// server's hierarchy delimiter.
+type Folders struct {
+	Accepted   string `yaml:"accepted"`
+	Refused    string `yaml:"refused"`
+	Ignored    string `yaml:"ignored"`
+	Quarantine string `yaml:"quarantine"`
+}
+
+// TLS modes.
+const (
+	TLSImplicit = "implicit"
+	TLSStartTLS = "starttls"
+	TLSPlain    = "plain"
+)
+
+// Load reads and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
+	}
+	return Parse(path, data)
+}
+
+// Parse validates configuration data; path names the file in errors.
+func Parse(path string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlErrors(path, err)
+	}
+	c := &Config{File: path}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var decodeErrs Errors
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, yamlErrors(path, err)
+		}
+		decodeErrs = yamlErrors(path, err) // go on: report every problem at once
+	}
+	v := &validator{file: path, lines: indexLines(&root)}
+	c.applyDefaults()
+	c.validate(v)
+	if errs := merge(decodeErrs, v.errs); len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+// merge joins decoding and validation errors in line order, dropping a
+// validation error on a line that already has a decoding error (a value
+// that could not be read is also, as a consequence, invalid).
+func merge(decode, valid Errors) Errors {
+	bad := map[int]bool{}
+	for _, e := range decode {
+		bad[e.Line] = true
+	}
+	out := append(Errors{}, decode...)
+	for _, e := range valid {
+		if !bad[e.Line] {
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return out
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlErrors turns yaml.v3's "line N: msg" errors into Errors.
+func yamlErrors(path string, err error) Errors {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var out Errors
+	for _, m := range msgs {
+		e := Error{File: path, Msg: m}
+		if g := yamlLine.FindStringSubmatch(m); g != nil {
+			fmt.Sscan(g[1], &e.Line)
+			e.Msg = g[2]
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// applyDefaults fills what the file leaves out.
+func (c *Config) applyDefaults() {
+	if c.StateDir == "" {
+		c.StateDir = "/var/lib/gatewayd"
+	}
+	if c.Protocol.Format == "" {
+		c.Protocol.Format = protocol.DefaultFormat
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	for i := range c.Mailboxes {
+		c.Mailboxes[i].applyDefaults()
+	}
+}
+
+func (m *Mailbox) applyDefaults() {
+	if m.Folder == "" {
+		m.Folder = "INBOX"
+	}
+	defaults := Folders{Accepted: "gatewayd/accepted", Refused: "gatewayd/refused",
+		Ignored: "gatewayd/ignored", Quarantine: "gatewayd/quarantine"}
+	for _, f := range []struct {
+		v *string
+		d string
+	}{
+		{&m.Folders.Accepted, defaults.Accepted}, {&m.Folders.Refused, defaults.Refused},
+		{&m.Folders.Ignored, defaults.Ignored}, {&m.Folders.Quarantine, defaults.Quarantine},
+	} {
+		if *f.v == "" {
+			*f.v = f.d
+		}
+	}
+	if m.IMAP.TLS == "" {
+		m.IMAP.TLS = TLSImplicit
+	}
+	if m.IMAP.Port == 0 {
+		m.IMAP.Port = 993
+		if m.IMAP.TLS != TLSImplicit {
+			m.IMAP.Port = 143
+		}
+	}
+	if m.PollInterval == 0 {
+		m.PollInterval = time.Minute
+	}
+	if m.MaxMessageSize == 0 {
+		m.MaxMessageSize = 100e6
+	}
+	if m.BatchSize == 0 {
+		m.BatchSize = 100
+	}
+}
+
+// isLoopback reports whether host names this machine only.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// validAddress reports whether s is a bare e-mail address.
+func validAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
+}

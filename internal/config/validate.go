@@ -1,0 +1,140 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gatewayd/internal/protocol"
+)
+
+type validator struct {
+	file  string
+	lines lineIndex
+	errs  Errors
+}
+
+func (v *validator) errf(path, format string, args ...any) {
+	v.errs = append(v.errs, Error{File: v.file, Line: v.lines.line(path), Msg: fmt.Sprintf(format, args...)})
+}
+
+var (
+	codeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
+	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+)
+
+func (c *Config) validate(v *validator) {
+	if strings.TrimSpace(c.Office.Name) == "" {
+		v.errf("office", "office.name is required")
+	}
+	if !codeRE.MatchString(c.Office.Code) {
+		v.errf("office.code", "office.code %q must be 1 to 16 letters, digits, - or _", c.Office.Code)
+	}
+	f, err := protocol.Parse(c.Protocol.Format)
+	if err != nil {
+		v.errf("protocol.format", "%v", err)
+	}
+	c.Protocol.Parsed = f
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.errf("log.level", "log.level %q: use debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		v.errf("log.format", "log.format %q: use text or json", c.Log.Format)
+	}
+	if c.RulesDir != "" {
+		if st, err := os.Stat(c.RulesDir); err != nil || !st.IsDir() {
+			v.errf("rules_dir", "rules_dir %q is not a directory", c.RulesDir)
+		}
+	}
+	if len(c.Mailboxes) == 0 {
+		v.errf("mailboxes", "at least one mailbox is required")
+	}
+	seen := map[string]bool{}
+	for i := range c.Mailboxes {
+		m := &c.Mailboxes[i]
+		p := fmt.Sprintf("mailboxes.%d", i)
+		if seen[m.Name] {
+			v.errf(p+".name", "mailbox name %q is used twice", m.Name)
+		}
+		seen[m.Name] = true
+		m.validate(v, p)
+	}
+}
+
+func (m *Mailbox) validate(v *validator, p string) {
+	if !nameRE.MatchString(m.Name) {
+		v.errf(p+".name", "mailbox name %q: use lowercase letters, digits, - and _ (it keys the stored state)", m.Name)
+	}
+	if !validAddress(m.Address) {
+		v.errf(p+".address", "mailbox address %q is not an e-mail address", m.Address)
+	}
+	m.IMAP.validate(v, p+".imap")
+	for _, f := range []struct{ key, name string }{
+		{"accepted", m.Folders.Accepted}, {"refused", m.Folders.Refused},
+		{"ignored", m.Folders.Ignored}, {"quarantine", m.Folders.Quarantine},
+	} {
+		if strings.EqualFold(f.name, m.Folder) {
+			v.errf(p+".folders."+f.key, "folder %q is the watched folder: messages would loop", f.name)
+		}
+	}
+	if m.PollInterval < time.Second {
+		v.errf(p+".poll_interval", "poll_interval %v is under 1s", m.PollInterval)
+	}
+	if m.MaxMessageSize < 1024 {
+		v.errf(p+".max_message_size", "max_message_size %d is under 1KB", m.MaxMessageSize)
+	}
+	if m.BatchSize < 1 || m.BatchSize > 1000 {
+		v.errf(p+".batch_size", "batch_size %d: use 1 to 1000", m.BatchSize)
+	}
+}
+
+func (i *IMAP) validate(v *validator, p string) {
+	if i.Host == "" {
+		v.errf(p, "imap.host is required")
+	}
+	if i.Port < 1 || i.Port > 65535 {
+		v.errf(p+".port", "imap.port %d is not a port", i.Port)
+	}
+	switch i.TLS {
+	case TLSImplicit, TLSStartTLS:
+	case TLSPlain:
+		if i.Host != "" && !isLoopback(i.Host) {
+			v.errf(p+".tls", "imap.tls plain is allowed only on loopback, not for %q: use implicit or starttls", i.Host)
+		}
+	default:
+		v.errf(p+".tls", "imap.tls %q: use implicit, starttls or plain", i.TLS)
+	}
+	if i.User == "" {
+		v.errf(p, "imap.user is required")
+	}
+	i.loadPassword(v, p)
+}
+
+// loadPassword reads the password from its file or environment variable.
+func (i *IMAP) loadPassword(v *validator, p string) {
+	switch {
+	case i.PasswordFile != "" && i.PasswordEnv != "":
+		v.errf(p+".password_env", "set password_file or password_env, not both")
+	case i.PasswordFile != "":
+		b, err := os.ReadFile(i.PasswordFile)
+		if err != nil {
+			v.errf(p+".password_file", "cannot read password_file: %v", unwrapPath(err))
+			return
+		}
+		i.Password = strings.TrimRight(string(b), "\r\n")
+		if i.Password == "" {
+			v.errf(p+".password_file", "password_file %s is empty", i.PasswordFile)
+		}
+	case i.PasswordEnv != "":
+		i.Password = os.Getenv(i.PasswordEnv)
+		if i.Password == "" {
+			v.errf(p+".password_env", "environment variable %s is not set or empty", i.PasswordEnv)
+		}
+	default:
+		v.errf(p, "imap: set password_file or password_env (passwords are never written inline)")
+	}
+}

@@ -1,0 +1,62 @@
+package intake
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"gatewayd/internal/config"
+)
+
+// dial connects and logs in. The connection is closed when ctx ends: that
+// is how a blocking go-imap call (which takes no context) is interrupted.
+func dial(ctx context.Context, cfg config.IMAP, opts *imapclient.Options) (*imapclient.Client, error) {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: time.Minute}
+	tcfg := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
+	var (
+		c   *imapclient.Client
+		err error
+	)
+	switch cfg.TLS {
+	case config.TLSImplicit:
+		td := &tls.Dialer{NetDialer: d, Config: tcfg}
+		conn, derr := td.DialContext(ctx, "tcp", cfg.Address())
+		if derr != nil {
+			return nil, fmt.Errorf("connecting to %s: %w", cfg.Address(), derr)
+		}
+		c = imapclient.New(conn, opts)
+	case config.TLSStartTLS:
+		conn, derr := d.DialContext(ctx, "tcp", cfg.Address())
+		if derr != nil {
+			return nil, fmt.Errorf("connecting to %s: %w", cfg.Address(), derr)
+		}
+		o := *opts
+		o.TLSConfig = tcfg
+		if c, err = imapclient.NewStartTLS(conn, &o); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("starttls with %s: %w", cfg.Address(), err)
+		}
+	default: // plain, allowed on loopback only by config validation
+		conn, derr := d.DialContext(ctx, "tcp", cfg.Address())
+		if derr != nil {
+			return nil, fmt.Errorf("connecting to %s: %w", cfg.Address(), derr)
+		}
+		c = imapclient.New(conn, opts)
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	if err := c.WaitGreeting(); err != nil {
+		stop()
+		c.Close()
+		return nil, fmt.Errorf("greeting from %s: %w", cfg.Address(), err)
+	}
+	if err := c.Login(cfg.User, cfg.Password).Wait(); err != nil {
+		stop()
+		c.Close()
+		return nil, fmt.Errorf("login as %s: %w", cfg.User, err)
+	}
+	return c, nil
+}

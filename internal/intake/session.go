@@ -1,0 +1,181 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"gatewayd/internal/triage"
+)
+
+// session is one connection's life: login, folders, select, then sync and
+// wait (IDLE or poll) until something fails or ctx ends.
+type session struct {
+	w           *Watcher
+	log         *slog.Logger
+	c           *imapclient.Client
+	wake        chan struct{}
+	uidValidity uint32
+	folders     map[triage.Outcome]string
+}
+
+func (s *session) run(ctx context.Context) error {
+	s.wake = make(chan struct{}, 1)
+	opts := &imapclient.Options{
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			// Only a non-blocking send: the handler runs on the reader goroutine.
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					s.poke()
+				}
+			},
+		},
+	}
+	c, err := dial(ctx, s.w.Mailbox.IMAP, opts)
+	if err != nil {
+		return err
+	}
+	s.c = c
+	defer c.Close()
+	if err := s.prepareFolders(); err != nil {
+		return err
+	}
+	if err := s.selectFolder(ctx); err != nil {
+		return err
+	}
+	s.log.Info("mailbox connected", "folder", s.w.Mailbox.Folder, "uidvalidity", s.uidValidity,
+		"idle", s.useIdle())
+	for {
+		if err := s.sync(ctx); err != nil {
+			return err
+		}
+		if err := s.w.Store.RecordSuccess(ctx, s.w.Mailbox.Name); err != nil {
+			return err
+		}
+		if err := s.waitForMail(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *session) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// prepareFolders resolves the outcome folders with the server's hierarchy
+// delimiter and creates those missing.
+func (s *session) prepareFolders() error {
+	delim, err := s.delimiter()
+	if err != nil {
+		return err
+	}
+	f := s.w.Mailbox.Folders
+	s.folders = map[triage.Outcome]string{
+		triage.Accepted: f.Accepted, triage.Refused: f.Refused,
+		triage.Ignored: f.Ignored, triage.Quarantined: f.Quarantine,
+	}
+	for o, name := range s.folders {
+		if delim != 0 && delim != '/' {
+			name = strings.ReplaceAll(name, "/", string(delim))
+		}
+		s.folders[o] = name
+		if err := s.ensureFolder(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *session) delimiter() (rune, error) {
+	list, err := s.c.List("", "", nil).Collect()
+	if err != nil {
+		return 0, fmt.Errorf("listing hierarchy delimiter: %w", err)
+	}
+	if len(list) == 0 {
+		return '/', nil
+	}
+	return list[0].Delim, nil
+}
+
+func (s *session) ensureFolder(name string) error {
+	list, err := s.c.List("", name, nil).Collect()
+	if err != nil {
+		return fmt.Errorf("listing folder %q: %w", name, err)
+	}
+	if len(list) > 0 {
+		return nil
+	}
+	err = s.c.Create(name, nil).Wait()
+	var ierr *imap.Error
+	if errors.As(err, &ierr) && ierr.Code == imap.ResponseCodeAlreadyExists {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("creating folder %q: %w", name, err)
+	}
+	s.log.Info("created folder", "folder", name)
+	return nil
+}
+
+// selectFolder selects the watched folder and reconciles its UIDVALIDITY
+// with the stored one.
+func (s *session) selectFolder(ctx context.Context) error {
+	data, err := s.c.Select(s.w.Mailbox.Folder, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("selecting %q: %w", s.w.Mailbox.Folder, err)
+	}
+	s.uidValidity = data.UIDValidity
+	changed, err := s.w.Store.SetUIDValidity(ctx, s.w.Mailbox.Name, data.UIDValidity)
+	if err != nil {
+		return err
+	}
+	if changed {
+		s.log.Warn("UIDVALIDITY changed: resyncing the folder; known messages are recognised, not protocolled again",
+			"uidvalidity", data.UIDValidity)
+	}
+	return s.w.Store.DropPendingMoves(ctx, s.w.Mailbox.Name, data.UIDValidity)
+}
+
+func (s *session) useIdle() bool {
+	return s.w.Mailbox.UseIdle() && s.c.Caps().Has(imap.CapIdle)
+}
+
+// waitForMail returns when new mail may be there: after an IDLE
+// notification, or the poll interval.
+func (s *session) waitForMail(ctx context.Context) error {
+	interval := s.w.Mailbox.PollInterval
+	if !s.useIdle() {
+		if !sleep(ctx, interval) {
+			return ctx.Err()
+		}
+		return nil
+	}
+	idle, err := s.c.Idle()
+	if err != nil {
+		return fmt.Errorf("starting IDLE: %w", err)
+	}
+	t := time.NewTimer(interval)
+	defer t.Stop()
+	select {
+	case <-s.wake:
+	case <-t.C:
+	case <-ctx.Done():
+	case <-s.c.Closed():
+	}
+	if err := idle.Close(); err != nil {
+		return fmt.Errorf("stopping IDLE: %w", err)
+	}
+	if err := idle.Wait(); err != nil {
+		return fmt.Errorf("IDLE: %w", err)
+	}
+	return ctx.Err()
+}

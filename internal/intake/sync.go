@@ -1,0 +1,156 @@
+package intake
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"gatewayd/internal/store"
+	"gatewayd/internal/triage"
+)
+
+// sync finishes moves a crash left pending, then brings in every new
+// message, batch by batch, until the folder holds none unrecorded.
+func (s *session) sync(ctx context.Context) error {
+	if err := s.movePending(ctx); err != nil {
+		return err
+	}
+	for {
+		st, err := s.w.Store.MailboxState(ctx, s.w.Mailbox.Name)
+		if err != nil {
+			return err
+		}
+		news, err := s.listNew(st.LastUID)
+		if err != nil {
+			return err
+		}
+		if len(news) == 0 {
+			return nil
+		}
+		for batch := range slices.Chunk(news, s.w.Mailbox.BatchSize) {
+			if err := s.ingestBatch(ctx, batch); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// newMsg is what a cheap first FETCH says of a message.
+type newMsg struct {
+	uid          imap.UID
+	size         int64
+	internalDate time.Time
+}
+
+// listNew returns the messages with a UID above last, in UID order.
+// "last+1:*" always matches the newest message, even when it is below
+// last (RFC 3501 6.4.8), so UIDs are filtered here.
+func (s *session) listNew(last uint32) ([]newMsg, error) {
+	var set imap.UIDSet
+	set.AddRange(imap.UID(last+1), 0)
+	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true})
+	bufs, err := cmd.Collect()
+	if err != nil {
+		return nil, fmt.Errorf("listing new messages: %w", err)
+	}
+	var out []newMsg
+	for _, b := range bufs {
+		if uint32(b.UID) > last {
+			out = append(out, newMsg{uid: b.UID, size: b.RFC822Size, internalDate: b.InternalDate})
+		}
+	}
+	slices.SortFunc(out, func(a, b newMsg) int { return int(a.uid) - int(b.uid) })
+	return out, nil
+}
+
+// ingestBatch fetches, inspects, classifies and records a batch, commits
+// it, and only then moves the messages out of the watched folder.
+func (s *session) ingestBatch(ctx context.Context, batch []newMsg) error {
+	items, err := s.fetchBatch(batch)
+	if err != nil {
+		return err
+	}
+	s.inspectAll(items)
+	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, storeItems(items))
+	if err != nil {
+		discard(items)
+		return err
+	}
+	for i, r := range results {
+		s.report(r, items[i])
+	}
+	moves := make([]store.PendingMove, len(results))
+	for i, r := range results {
+		moves[i] = store.PendingMove{UID: r.UID, Outcome: r.Outcome}
+	}
+	return s.move(ctx, moves)
+}
+
+func (s *session) report(r store.Result, it *item) {
+	attrs := []any{"uid", r.UID, "message_id", it.facts.MessageID, "outcome", r.Outcome}
+	if len(r.Reasons) > 0 {
+		attrs = append(attrs, "reasons", r.Reasons)
+	}
+	if r.Protocol != "" {
+		attrs = append(attrs, "protocol", r.Protocol)
+	}
+	if r.SeenAgain {
+		s.log.Info("message seen again, nothing assigned", attrs...)
+	} else {
+		s.log.Info("message recorded", attrs...)
+	}
+	if s.w.Observer != nil {
+		s.w.Observer(s.w.Mailbox.Name, r, it.facts)
+	}
+}
+
+// movePending moves the messages recorded but not yet moved (a crash or a
+// failure came between commit and move).
+func (s *session) movePending(ctx context.Context) error {
+	pending, err := s.w.Store.PendingMoves(ctx, s.w.Mailbox.Name, s.uidValidity)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	s.log.Info("finishing pending moves", "count", len(pending))
+	return s.move(ctx, pending)
+}
+
+// move moves UIDs to their outcome folders (MOVE, or COPY + STORE \Deleted +
+// UID EXPUNGE where MOVE is missing) and records each move.
+func (s *session) move(ctx context.Context, moves []store.PendingMove) error {
+	byOutcome := map[triage.Outcome][]uint32{}
+	for _, m := range moves {
+		byOutcome[m.Outcome] = append(byOutcome[m.Outcome], m.UID)
+	}
+	for outcome, uids := range byOutcome {
+		folder := s.folders[outcome]
+		var set imap.UIDSet
+		for _, u := range uids {
+			set.AddNum(imap.UID(u))
+		}
+		if _, err := s.c.Move(set, folder).Wait(); err != nil {
+			return fmt.Errorf("moving %d messages to %q: %w", len(uids), folder, err)
+		}
+		if err := s.w.Store.MarkMoved(ctx, s.w.Mailbox.Name, s.uidValidity, uids, folder); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func discard(items []*item) {
+	for _, it := range items {
+		if it.body != nil {
+			it.body.Discard()
+		}
+	}
+}
+
+// openFile opens a spooled file for a classifier.
+func openFile(name string) func() (triage.ReadSeekCloser, error) {
+	return func() (triage.ReadSeekCloser, error) { return os.Open(name) }
+}

@@ -1,0 +1,114 @@
+// Package intake watches one IMAP folder per configured mailbox and brings
+// every message into the store exactly once: fetched by UID, inspected,
+// classified, recorded (with its protocol number) in one transaction, and
+// only then moved to the folder of its outcome.
+package intake
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"time"
+
+	"gatewayd/internal/config"
+	"gatewayd/internal/mailparse"
+	"gatewayd/internal/store"
+	"gatewayd/internal/triage"
+)
+
+// Backoff bounds the wait between failed attempts: base doubled per
+// attempt, capped at Max, with jitter (the wait is drawn in [d/2, d]).
+type Backoff struct {
+	Base, Max time.Duration
+}
+
+// DefaultBackoff is used when the Watcher sets none.
+var DefaultBackoff = Backoff{Base: time.Second, Max: 5 * time.Minute}
+
+// next returns the wait after the given number of consecutive failures.
+func (b Backoff) next(attempts int) time.Duration {
+	d := b.Base
+	for i := 1; i < attempts && d < b.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.Max)
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// Observer is told of every recorded message (the demo prints them).
+type Observer func(mailbox string, r store.Result, f mailparse.Facts)
+
+// Watcher owns the loop of one mailbox.
+type Watcher struct {
+	Mailbox    config.Mailbox
+	Store      *store.Store
+	Classifier func() triage.Classifier // the current classifier (rules reload)
+	Log        *slog.Logger
+	Backoff    Backoff
+	Observer   Observer
+}
+
+// Run syncs the mailbox until ctx ends, reconnecting after any failure
+// with the stored, jittered backoff. It never returns an error: failures
+// are logged and recorded, and a failing mailbox blocks no other.
+func (w *Watcher) Run(ctx context.Context) {
+	if w.Backoff == (Backoff{}) {
+		w.Backoff = DefaultBackoff
+	}
+	log := w.Log.With("mailbox", w.Mailbox.Name)
+	for ctx.Err() == nil {
+		st, err := w.Store.MailboxState(ctx, w.Mailbox.Name)
+		if err != nil {
+			log.Error("reading mailbox state", "err", err)
+			st.Attempts, st.NextAttempt = 1, time.Now().Add(w.Backoff.next(1))
+		}
+		if !sleep(ctx, time.Until(st.NextAttempt)) {
+			return
+		}
+		err = w.guardedSession(ctx, log)
+		if ctx.Err() != nil {
+			log.Info("mailbox stopped")
+			return
+		}
+		attempts := st.Attempts + 1
+		wait := w.Backoff.next(attempts)
+		log.Warn("mailbox session failed, will retry", "err", err, "attempt", attempts, "retry_in", wait.Round(time.Millisecond))
+		if rerr := w.Store.RecordFailure(ctx, w.Mailbox.Name, attempts, time.Now().Add(wait), err); rerr != nil {
+			log.Error("recording failure", "err", rerr)
+			sleep(ctx, wait) // the store is failing too: do not spin
+		}
+	}
+}
+
+// guardedSession runs one session, turning a panic into an error.
+func (w *Watcher) guardedSession(ctx context.Context, log *slog.Logger) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicsTotal.Add(1)
+			log.Error("panic in mailbox session", "panic", v, "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	s := &session{w: w, log: log}
+	return s.run(ctx)
+}
+
+// sleep waits d or until ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

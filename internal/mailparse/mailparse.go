@@ -1,0 +1,247 @@
+// Package mailparse reads a raw message into the facts that intake and
+// triage need, and says precisely why a message is malformed.
+//
+// It knows nothing of IMAP, SQL or SMTP: it reads bytes. Bodies are streamed,
+// never held whole in memory, so a message of any size is inspected in
+// constant memory.
+package mailparse
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/charset"
+	"github.com/emersion/go-message/textproto"
+)
+
+// Reasons a message is quarantined instead of triaged.
+const (
+	ReasonEmpty            = "empty-message"
+	ReasonMalformedHeader  = "malformed-header"
+	ReasonHeaderEncoding   = "invalid-header-encoding"
+	ReasonMissingMessageID = "missing-message-id"
+	ReasonMalformedMIME    = "malformed-mime"
+	ReasonOverSizeCap      = "over-size-cap"
+	ReasonParserFailure    = "parser-failure"
+)
+
+// maxHeaderBytes bounds the header section read from a message.
+const maxHeaderBytes = 1 << 20
+
+// Facts are the header fields intake records and triage reads.
+type Facts struct {
+	MessageID string // without angle brackets
+	From      string
+	To        string
+	Subject   string // RFC 2047 decoded
+	Date      string // the Date header as written
+	Header    textproto.Header
+}
+
+// Problem says why a message cannot be triaged; Detail is for operators.
+type Problem struct {
+	Reason string
+	Detail string
+}
+
+func (p *Problem) Error() string { return p.Reason + ": " + p.Detail }
+
+var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
+
+// Inspect reads a whole message from r, returning its facts, or the
+// problem that sends it to quarantine. A panic in a parser is caught and
+// reported as ReasonParserFailure. Facts are returned as far as they could
+// be read, even with a problem.
+func Inspect(r io.Reader) (f Facts, p *Problem) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = &Problem{Reason: ReasonParserFailure, Detail: fmt.Sprint(v)}
+		}
+	}()
+	cr := &capReader{r: r, left: maxHeaderBytes + 64<<10}
+	br := bufio.NewReaderSize(cr, 64<<10)
+	if isEmpty(br) {
+		return f, &Problem{Reason: ReasonEmpty, Detail: "the message has no header and no body"}
+	}
+	h, err := textproto.ReadHeader(br)
+	cr.left = -1 // the body is read without a cap: it is streamed, not kept
+	if err != nil {
+		return f, &Problem{Reason: ReasonMalformedHeader, Detail: err.Error()}
+	}
+	f = factsOf(h)
+	if p := checkHeaderEncoding(h); p != nil {
+		return f, p
+	}
+	if f.MessageID == "" {
+		return f, &Problem{Reason: ReasonMissingMessageID, Detail: "no Message-ID header"}
+	}
+	if err := walkMIME(h, br); err != nil {
+		return f, &Problem{Reason: ReasonMalformedMIME, Detail: err.Error()}
+	}
+	return f, nil
+}
+
+// InspectHeader reads only the header section of r (for a message whose
+// body was not fetched), returning its facts or the problem.
+func InspectHeader(r io.Reader) (f Facts, p *Problem) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = &Problem{Reason: ReasonParserFailure, Detail: fmt.Sprint(v)}
+		}
+	}()
+	h, err := textproto.ReadHeader(bufio.NewReader(io.LimitReader(r, maxHeaderBytes)))
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return f, &Problem{Reason: ReasonMalformedHeader, Detail: err.Error()}
+	}
+	return factsOf(h), nil
+}
+
+// capReader fails once more than left bytes were read (left < 0: no cap),
+// bounding what a header without an end can make the parser hold.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+var errHeaderTooLong = errors.New("header section over 1 MiB")
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return c.r.Read(p)
+	}
+	if c.left == 0 {
+		return 0, errHeaderTooLong
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// isEmpty reports whether the message holds only white space.
+func isEmpty(br *bufio.Reader) bool {
+	for i := 1; ; i++ {
+		b, err := br.Peek(i)
+		if err != nil || len(b) < i {
+			return true
+		}
+		if c := b[i-1]; c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+		if i >= 4096 {
+			return false
+		}
+	}
+}
+
+func factsOf(h textproto.Header) Facts {
+	return Facts{
+		MessageID: messageID(h.Get("Message-Id")),
+		From:      decode(h.Get("From")),
+		To:        decode(h.Get("To")),
+		Subject:   decode(h.Get("Subject")),
+		Date:      strings.TrimSpace(h.Get("Date")),
+		Header:    h,
+	}
+}
+
+// messageID returns the msg-id without angle brackets and folding space.
+func messageID(v string) string {
+	v = strings.TrimSpace(v)
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		if j := strings.IndexByte(v[i:], '>'); j > 0 {
+			v = v[i+1 : i+j]
+		}
+	}
+	return strings.Join(strings.Fields(v), "")
+}
+
+// decode decodes RFC 2047 encoded words; on failure it keeps the raw text.
+func decode(v string) string {
+	out, err := wordDecoder.DecodeHeader(v)
+	if err != nil {
+		return strings.TrimSpace(v)
+	}
+	return strings.TrimSpace(out)
+}
+
+// checkHeaderEncoding refuses raw 8-bit bytes that are not UTF-8 (RFC 5322
+// headers are ASCII; RFC 6532 allows UTF-8, nothing else).
+func checkHeaderEncoding(h textproto.Header) *Problem {
+	fields := h.Fields()
+	for fields.Next() {
+		raw, err := fields.Raw()
+		if err != nil {
+			continue
+		}
+		if !utf8.Valid(raw) || bytes.IndexByte(raw, 0) >= 0 {
+			return &Problem{Reason: ReasonHeaderEncoding,
+				Detail: fmt.Sprintf("header %q holds bytes that are neither ASCII nor UTF-8", fields.Key())}
+		}
+	}
+	return nil
+}
+
+// walkMIME reads every part of the message, decoding transfer encodings,
+// and reports the first structural error.
+func walkMIME(h textproto.Header, body io.Reader) error {
+	e, err := message.New(message.Header{Header: h}, body)
+	if err != nil && !message.IsUnknownCharset(err) {
+		return err
+	}
+	return walkEntity(e, 0)
+}
+
+func walkEntity(e *message.Entity, depth int) error {
+	if depth > 50 {
+		return errors.New("MIME nesting deeper than 50 levels")
+	}
+	mr := e.MultipartReader()
+	if mr == nil {
+		if _, err := io.Copy(io.Discard, e.Body); err != nil {
+			return fmt.Errorf("decoding body: %w", err)
+		}
+		return nil
+	}
+	if _, params, _ := e.Header.ContentType(); params["boundary"] == "" {
+		return errors.New("multipart without a boundary")
+	}
+	parts := 0
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil && !message.IsUnknownCharset(err) {
+			return fmt.Errorf("part %d: %w", parts+1, err)
+		}
+		parts++
+		if err := walkEntity(p, depth+1); err != nil {
+			return fmt.Errorf("part %d: %w", parts, err)
+		}
+	}
+	if parts == 0 {
+		return errors.New("multipart with no parts")
+	}
+	return nil
+}
+
+// DateOf parses the Date header, or returns the zero time.
+func DateOf(f Facts) time.Time {
+	t, err := mail.ParseDate(f.Date)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}

@@ -1,0 +1,92 @@
+// Package memimap runs go-imap's in-memory IMAP server on a loopback port,
+// for the demo and for fast tests. It is not for production mail.
+package memimap
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+)
+
+// Server is a running in-memory IMAP server.
+type Server struct {
+	Addr  string
+	srv   *imapserver.Server
+	mem   *imapmemserver.Server
+	users map[string]*imapmemserver.User
+	ln    net.Listener
+}
+
+// Options choose what the server advertises.
+type Options struct {
+	NoMove bool // advertise neither MOVE nor UIDPLUS (clients must fall back)
+}
+
+// Start listens on 127.0.0.1 (a free port) and serves until Close.
+func Start(o Options) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listening: %w", err)
+	}
+	s := &Server{Addr: ln.Addr().String(), mem: imapmemserver.New(), users: map[string]*imapmemserver.User{}, ln: ln}
+	caps := imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapMove: {}, imap.CapUIDPlus: {}}
+	if o.NoMove {
+		caps = imap.CapSet{imap.CapIMAP4rev1: {}}
+	}
+	s.srv = imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return s.mem.NewSession(), nil, nil
+		},
+		Caps:         caps,
+		InsecureAuth: true,
+		Logger:       log.New(io.Discard, "", 0),
+	})
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// AddUser creates a user with an INBOX.
+func (s *Server) AddUser(name, password string) error {
+	u := imapmemserver.NewUser(name, password)
+	if err := u.Create("INBOX", nil); err != nil {
+		return err
+	}
+	s.mem.AddUser(u)
+	s.users[name] = u
+	return nil
+}
+
+// Append adds a raw message to a user's folder.
+func (s *Server) Append(user, folder string, raw []byte) error {
+	u := s.users[user]
+	if u == nil {
+		return errors.New("no such user")
+	}
+	_, err := u.Append(folder, &literal{data: raw}, &imap.AppendOptions{})
+	return err
+}
+
+// Close stops the server.
+func (s *Server) Close() error { return s.srv.Close() }
+
+type literal struct {
+	data []byte
+	off  int
+}
+
+func (l *literal) Read(p []byte) (int, error) {
+	if l.off >= len(l.data) {
+		return 0, io.EOF
+	}
+	n := copy(p, l.data[l.off:])
+	l.off += n
+	return n, nil
+}
+
+func (l *literal) Size() int64 { return int64(len(l.data)) }

@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"gatewayd/internal/mailparse"
+	"gatewayd/internal/protocol"
+	"gatewayd/internal/spool"
+	"gatewayd/internal/triage"
+)
+
+// Item is one fetched message, inspected and classified, ready to record.
+type Item struct {
+	UID          uint32
+	InternalDate time.Time
+	Size         int64          // RFC822.SIZE
+	Body         *spool.Pending // the bytes kept (the header only when Truncated)
+	Truncated    bool
+	Facts        mailparse.Facts
+	Problem      *mailparse.Problem // non-nil: quarantined, Decision ignored
+	Decision     triage.Decision
+}
+
+// Result says what was recorded for one item.
+type Result struct {
+	UID       uint32
+	Message   int64
+	Outcome   triage.Outcome
+	Reasons   []string
+	Protocol  string // label, for accepted messages
+	SeenAgain bool   // the message was already known: nothing new assigned
+}
+
+// Ingest makes the items' bodies durable in the spool, then records them in
+// one transaction: message, sighting, decision, protocol number, events, and
+// the mailbox's new last UID. An item whose sighting is already recorded
+// returns its earlier result; a known message (same Message-ID and SHA-256)
+// seen under a new UID is recorded as seen again, with no new number.
+func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, items []Item) ([]Result, error) {
+	pending := make([]*spool.Pending, 0, len(items))
+	for _, it := range items {
+		pending = append(pending, it.Body)
+	}
+	if err := s.spool.Commit(pending); err != nil {
+		return nil, fmt.Errorf("storing message bodies: %w", err)
+	}
+	// The transaction is finished even when ctx is cancelled meanwhile:
+	// shutdown rolls back what was not begun, never half of a batch.
+	ctx = context.WithoutCancel(ctx)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("beginning ingest: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.now()
+	results := make([]Result, 0, len(items))
+	var maxUID uint32
+	for _, it := range items {
+		r, err := s.ingestOne(ctx, tx, mailbox, uidvalidity, it, now)
+		if err != nil {
+			return nil, fmt.Errorf("recording uid %d: %w", it.UID, err)
+		}
+		results = append(results, r)
+		maxUID = max(maxUID, it.UID)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at)
+		VALUES (?, ?, ?, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET last_uid = max(last_uid, excluded.last_uid), updated_at = excluded.updated_at
+		WHERE uidvalidity = excluded.uidvalidity`, mailbox, uidvalidity, maxUID, ts(now)); err != nil {
+		return nil, fmt.Errorf("advancing last uid: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("committing ingest: %w", err)
+	}
+	return results, nil
+}
+
+func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, it Item, now time.Time) (Result, error) {
+	r := Result{UID: it.UID}
+	if prior, ok, err := sightingResult(ctx, tx, mailbox, uidvalidity, it.UID); err != nil || ok {
+		return prior, err
+	}
+	id, outcome, err := knownMessage(ctx, tx, it.Facts.MessageID, it.Body.SHA256)
+	if err != nil {
+		return r, err
+	}
+	if id != 0 {
+		r.Message, r.Outcome, r.SeenAgain = id, outcome, true
+		r.Protocol, err = protocolOf(ctx, tx, id)
+		if err != nil {
+			return r, err
+		}
+		if err := insertSighting(ctx, tx, mailbox, uidvalidity, it.UID, id, now); err != nil {
+			return r, err
+		}
+		return r, addEvent(ctx, tx, now, id, mailbox, "seen-again", map[string]any{
+			"uidvalidity": uidvalidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol})
+	}
+	return s.recordNew(ctx, tx, mailbox, uidvalidity, it, now)
+}
+
+// recordNew inserts a message never seen before with its decision.
+func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, it Item, now time.Time) (Result, error) {
+	r := Result{UID: it.UID, Outcome: it.Decision.Outcome, Reasons: it.Decision.Reasons}
+	if it.Problem != nil {
+		r.Outcome, r.Reasons = triage.Quarantined, []string{it.Problem.Reason}
+	}
+	if r.Reasons == nil {
+		r.Reasons = []string{}
+	}
+	reasons, _ := json.Marshal(r.Reasons)
+	decision, _ := json.Marshal(it.Decision)
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (sha256, size, stored_size, truncated, message_id, mailbox,
+		from_addr, to_addr, subject, date_header, received_at, recorded_at, outcome, reasons, decision)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		it.Body.SHA256, it.Size, it.Body.Size, it.Truncated, it.Facts.MessageID, mailbox,
+		clip(it.Facts.From), clip(it.Facts.To), clip(it.Facts.Subject), clip(it.Facts.Date),
+		ts(it.InternalDate), ts(now), string(r.Outcome), string(reasons), string(decision))
+	if err != nil {
+		return r, fmt.Errorf("inserting message: %w", err)
+	}
+	if r.Message, err = res.LastInsertId(); err != nil {
+		return r, err
+	}
+	if err := insertSighting(ctx, tx, mailbox, uidvalidity, it.UID, r.Message, now); err != nil {
+		return r, err
+	}
+	if err := addEvent(ctx, tx, now, r.Message, mailbox, "received", map[string]any{
+		"uidvalidity": uidvalidity, "uid": it.UID, "size": it.Size, "sha256": it.Body.SHA256,
+		"internal_date": ts(it.InternalDate), "message_id": it.Facts.MessageID}); err != nil {
+		return r, err
+	}
+	if it.Problem != nil {
+		return r, addEvent(ctx, tx, now, r.Message, mailbox, "quarantined", map[string]any{
+			"reason": it.Problem.Reason, "detail": it.Problem.Detail, "truncated": it.Truncated})
+	}
+	if err := addEvent(ctx, tx, now, r.Message, mailbox, "classified", map[string]any{
+		"outcome": r.Outcome, "reasons": r.Reasons}); err != nil {
+		return r, err
+	}
+	if r.Outcome != triage.Accepted {
+		return r, nil
+	}
+	r.Protocol, err = s.assignProtocol(ctx, tx, r.Message, now)
+	if err != nil {
+		return r, err
+	}
+	return r, addEvent(ctx, tx, now, r.Message, mailbox, "protocolled", map[string]any{"protocol": r.Protocol})
+}
+
+// assignProtocol gives the next number of the office's current year, in
+// the caller's transaction: the counter and the number commit together, so
+// numbers are gapless and never given twice.
+func (s *Store) assignProtocol(ctx context.Context, tx *sql.Tx, message int64, now time.Time) (string, error) {
+	year := protocol.Year(now)
+	var n int
+	err := tx.QueryRowContext(ctx, `INSERT INTO protocol_counters (office, year, last) VALUES (?, ?, 1)
+		ON CONFLICT (office, year) DO UPDATE SET last = last + 1 RETURNING last`, s.office, year).Scan(&n)
+	if err != nil {
+		return "", fmt.Errorf("advancing protocol counter: %w", err)
+	}
+	label := s.format.Label(s.office, year, n)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO protocols (office, year, number, label, message, assigned_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, s.office, year, n, label, message, ts(now)); err != nil {
+		return "", fmt.Errorf("recording protocol %s: %w", label, err)
+	}
+	return label, nil
+}
+
+func sightingResult(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity, uid uint32) (Result, bool, error) {
+	r := Result{UID: uid, SeenAgain: true}
+	var reasons string
+	err := tx.QueryRowContext(ctx, `SELECT m.id, m.outcome, m.reasons, coalesce(p.label, '')
+		FROM sightings s JOIN messages m ON m.id = s.message LEFT JOIN protocols p ON p.message = m.id
+		WHERE s.mailbox = ? AND s.uidvalidity = ? AND s.uid = ?`, mailbox, uidvalidity, uid).
+		Scan(&r.Message, &r.Outcome, &reasons, &r.Protocol)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("looking up sighting: %w", err)
+	}
+	json.Unmarshal([]byte(reasons), &r.Reasons)
+	return r, true, nil
+}
+
+func knownMessage(ctx context.Context, tx *sql.Tx, messageID, sha string) (int64, triage.Outcome, error) {
+	var id int64
+	var outcome triage.Outcome
+	err := tx.QueryRowContext(ctx, `SELECT id, outcome FROM messages WHERE message_id = ? AND sha256 = ?`,
+		messageID, sha).Scan(&id, &outcome)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("looking up message: %w", err)
+	}
+	return id, outcome, nil
+}
+
+func protocolOf(ctx context.Context, tx *sql.Tx, message int64) (string, error) {
+	var label string
+	err := tx.QueryRowContext(ctx, `SELECT label FROM protocols WHERE message = ?`, message).Scan(&label)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return label, err
+}
+
+func insertSighting(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity, uid uint32, message int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO sightings (mailbox, uidvalidity, uid, message, seen_at)
+		VALUES (?, ?, ?, ?, ?)`, mailbox, uidvalidity, uid, message, ts(now))
+	if err != nil {
+		return fmt.Errorf("inserting sighting: %w", err)
+	}
+	return nil
+}
+
+// addEvent appends one event; detail is stored as a JSON object.
+func addEvent(ctx context.Context, tx *sql.Tx, at time.Time, message int64, mailbox, kind string, detail map[string]any) error {
+	d, err := json.Marshal(detail)
+	if err != nil {
+		return fmt.Errorf("encoding event: %w", err)
+	}
+	var msg any
+	if message != 0 {
+		msg = message
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, message, mailbox, kind, detail) VALUES (?, ?, ?, ?, ?)`,
+		ts(at), msg, mailbox, kind, string(d)); err != nil {
+		return fmt.Errorf("appending %s event: %w", kind, err)
+	}
+	return nil
+}
+
+// clip bounds a header value kept in a column (the full header stays in the spool).
+func clip(s string) string {
+	n := 998
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

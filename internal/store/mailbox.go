@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"gatewayd/internal/triage"
+)
+
+// MailboxState is where a mailbox's sync stands and its stored backoff.
+type MailboxState struct {
+	UIDValidity uint32
+	LastUID     uint32
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+}
+
+// MailboxState returns the stored state of a mailbox (zero when new).
+func (s *Store) MailboxState(ctx context.Context, mailbox string) (MailboxState, error) {
+	var st MailboxState
+	var next string
+	err := s.db.QueryRowContext(ctx, `SELECT uidvalidity, last_uid, attempts, next_attempt, last_error
+		FROM mailbox_state WHERE mailbox = ?`, mailbox).Scan(&st.UIDValidity, &st.LastUID, &st.Attempts, &next, &st.LastError)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("reading mailbox state: %w", err)
+	}
+	st.NextAttempt = parseTS(next)
+	return st, nil
+}
+
+// SetUIDValidity records the mailbox's current UIDVALIDITY. When it differs
+// from the stored one, the sync restarts from UID 0 (known messages are then
+// recognised by Message-ID and SHA-256) and an event says so. It reports
+// whether the value changed.
+func (s *Store) SetUIDValidity(ctx context.Context, mailbox string, v uint32) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("beginning uidvalidity update: %w", err)
+	}
+	defer tx.Rollback()
+	var old uint32
+	err = tx.QueryRowContext(ctx, `SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?`, mailbox).Scan(&old)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("reading uidvalidity: %w", err)
+	}
+	if old == v {
+		return false, nil
+	}
+	now := s.now()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, 0, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at`,
+		mailbox, v, ts(now)); err != nil {
+		return false, fmt.Errorf("writing uidvalidity: %w", err)
+	}
+	if old != 0 {
+		if err := addEvent(ctx, tx, now, 0, mailbox, "uidvalidity-changed", map[string]any{"old": old, "new": v}); err != nil {
+			return false, err
+		}
+	}
+	return old != 0, tx.Commit()
+}
+
+// RecordFailure stores a failed attempt and when the next may start, before
+// the caller sleeps: a crash cannot turn a failing mailbox into a hot loop.
+func (s *Store) RecordFailure(ctx context.Context, mailbox string, attempts int, next time.Time, cause error) error {
+	_, err := s.db.ExecContext(context.WithoutCancel(ctx), `INSERT INTO mailbox_state (mailbox, attempts, next_attempt, last_error, updated_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET attempts = excluded.attempts, next_attempt = excluded.next_attempt,
+		last_error = excluded.last_error, updated_at = excluded.updated_at`,
+		mailbox, attempts, ts(next), cause.Error(), ts(s.now()))
+	if err != nil {
+		return fmt.Errorf("recording failure: %w", err)
+	}
+	return nil
+}
+
+// RecordSuccess clears the mailbox's failure count after a good sync.
+func (s *Store) RecordSuccess(ctx context.Context, mailbox string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE mailbox_state SET attempts = 0, next_attempt = '', last_error = '', updated_at = ?
+		WHERE mailbox = ? AND (attempts != 0 OR last_error != '')`, ts(s.now()), mailbox)
+	if err != nil {
+		return fmt.Errorf("recording success: %w", err)
+	}
+	return nil
+}
+
+// PendingMove is a recorded message still in the watched folder.
+type PendingMove struct {
+	UID     uint32
+	Outcome triage.Outcome
+}
+
+// PendingMoves lists the recorded sightings of the mailbox whose move to
+// the outcome folder is not yet confirmed, by UID.
+func (s *Store) PendingMoves(ctx context.Context, mailbox string, uidvalidity uint32) ([]PendingMove, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT s.uid, m.outcome FROM sightings s JOIN messages m ON m.id = s.message
+		WHERE s.mailbox = ? AND s.uidvalidity = ? AND s.moved_at IS NULL ORDER BY s.uid`, mailbox, uidvalidity)
+	if err != nil {
+		return nil, fmt.Errorf("listing pending moves: %w", err)
+	}
+	defer rows.Close()
+	var out []PendingMove
+	for rows.Next() {
+		var p PendingMove
+		if err := rows.Scan(&p.UID, &p.Outcome); err != nil {
+			return nil, fmt.Errorf("reading pending move: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// MarkMoved records that the given UIDs were moved to folder.
+func (s *Store) MarkMoved(ctx context.Context, mailbox string, uidvalidity uint32, uids []uint32, folder string) error {
+	ctx = context.WithoutCancel(ctx)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning move record: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.now()
+	for _, uid := range uids {
+		var msg int64
+		err := tx.QueryRowContext(ctx, `UPDATE sightings SET moved_to = ?, moved_at = ?
+			WHERE mailbox = ? AND uidvalidity = ? AND uid = ? AND moved_at IS NULL RETURNING message`,
+			folder, ts(now), mailbox, uidvalidity, uid).Scan(&msg)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("recording move of uid %d: %w", uid, err)
+		}
+		if err := addEvent(ctx, tx, now, msg, mailbox, "moved", map[string]any{"uid": uid, "folder": folder}); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// DropPendingMoves marks as gone the unmoved sightings of an old
+// UIDVALIDITY: those UIDs no longer name anything on the server.
+func (s *Store) DropPendingMoves(ctx context.Context, mailbox string, current uint32) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sightings SET moved_to = '', moved_at = ?
+		WHERE mailbox = ? AND uidvalidity != ? AND moved_at IS NULL`, ts(s.now()), mailbox, current)
+	if err != nil {
+		return fmt.Errorf("dropping stale pending moves: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+// Package store is gatewayd's only speaker of SQL: messages and where they
+// were seen, decisions, protocol numbers, the append-only event log and the
+// per-mailbox sync state, in one SQLite file beside a spool of raw messages.
+//
+// Every decision is recorded, and every protocol number given, in the same
+// transaction; so a crash at any moment leaves either all of it or none.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
+
+	"gatewayd/internal/protocol"
+	"gatewayd/internal/spool"
+)
+
+// Options configure a Store.
+type Options struct {
+	StateDir string          // holds gatewayd.db, spool/ and the lock file
+	Office   string          // office code, the protocol counter's key
+	Format   protocol.Format // protocol label format
+	Now      func() time.Time
+}
+
+// Store is the state of one gatewayd instance.
+type Store struct {
+	db     *sql.DB
+	spool  *spool.Spool
+	lock   *os.File
+	office string
+	format protocol.Format
+	now    func() time.Time
+}
+
+// ErrLocked means another gatewayd holds the state directory.
+var ErrLocked = errors.New("state directory is in use by another gatewayd")
+
+// Open locks the state directory, opens the database and applies pending
+// migrations.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if err := os.MkdirAll(o.StateDir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating state dir: %w", err)
+	}
+	lock, err := lockDir(o.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{lock: lock, office: o.Office, format: o.Format, now: o.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.open(ctx, o.StateDir); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) open(ctx context.Context, dir string) error {
+	sp, err := spool.Open(filepath.Join(dir, "spool"))
+	if err != nil {
+		return err
+	}
+	if err := sp.CleanTemp(); err != nil {
+		return err
+	}
+	s.spool = sp
+	dsn := "file:" + filepath.Join(dir, "gatewayd.db") +
+		"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_foreign_keys=on&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return fmt.Errorf("opening database: %w", err)
+	}
+	s.db = db
+	if err := migrate(ctx, db, s.now); err != nil {
+		db.Close()
+		return err
+	}
+	return nil
+}
+
+// lockDir takes an exclusive, non-blocking lock on dir/gatewayd.lock.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "gatewayd.lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
+	}
+	return f, nil
+}
+
+// Close closes the database and releases the lock.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	s.lock.Close()
+	return err
+}
+
+// Spool returns the raw message spool.
+func (s *Store) Spool() *spool.Spool { return s.spool }
+
+// DB returns the database handle, for read-only reports and tests.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// ts formats an instant for storage: RFC 3339 in UTC, sortable as text.
+func ts(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+}
+
+// parseTS parses a stored instant; an empty string is the zero time.
+func parseTS(v string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, v)
+	return t
+}

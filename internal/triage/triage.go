@@ -1,0 +1,61 @@
+// Package triage decides what becomes of a well-formed message: accepted
+// (it gets a protocol number), refused (the sender is told why) or ignored
+// (automatic mail, never answered).
+//
+// The intake core only needs the Classifier seam; the agreements' rules
+// (REQUIREMENTS C1–C8) plug in behind it.
+package triage
+
+import (
+	"time"
+
+	"gatewayd/internal/mailparse"
+)
+
+// Outcome is what becomes of a message; each has its own IMAP folder.
+type Outcome string
+
+// Outcomes. Quarantined is intake's own: the message could not be read.
+const (
+	Accepted    Outcome = "accepted"
+	Refused     Outcome = "refused"
+	Ignored     Outcome = "ignored"
+	Quarantined Outcome = "quarantined"
+)
+
+// Input is what a classifier sees of one message.
+type Input struct {
+	Mailbox    string // the configured mailbox name
+	Address    string // the mailbox's e-mail address
+	ReceivedAt time.Time
+	Facts      mailparse.Facts
+	// Open reopens the raw message, for classifiers that read the body.
+	Open func() (ReadSeekCloser, error)
+}
+
+// ReadSeekCloser is a raw message opened for reading.
+type ReadSeekCloser interface {
+	Read(p []byte) (int, error)
+	Seek(offset int64, whence int) (int64, error)
+	Close() error
+}
+
+// Decision is a classifier's verdict with the reason codes behind it.
+type Decision struct {
+	Outcome Outcome  `json:"outcome"`
+	Reasons []string `json:"reasons"`
+}
+
+// Classifier decides on one well-formed message. It must be safe for
+// concurrent use and must not block on the network.
+type Classifier interface {
+	Classify(in Input) Decision
+}
+
+// AcceptAll is the default classifier: every well-formed message is accepted.
+type AcceptAll struct{}
+
+// Classify accepts.
+func (AcceptAll) Classify(Input) Decision {
+	return Decision{Outcome: Accepted, Reasons: []string{}}
+}
