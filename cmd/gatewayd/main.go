@@ -168,4 +168,3 @@ func signalContext(logf func(string, ...any)) (context.Context, func()) {
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
 }
-
