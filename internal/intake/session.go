@@ -46,12 +46,13 @@ func (s *session) run(ctx context.Context) error {
 	if err := s.prepareFolders(); err != nil {
 		return err
 	}
-	if err := s.selectFolder(ctx); err != nil {
-		return err
-	}
-	s.log.Info("mailbox connected", "folder", s.w.Mailbox.Folder, "uidvalidity", s.uidValidity,
-		"idle", s.useIdle())
+	s.log.Info("mailbox connected", "folder", s.w.Mailbox.Folder, "idle", s.useIdle())
 	for {
+		// SELECT again each round: a folder deleted and created anew under
+		// the session (a new UIDVALIDITY) is noticed by no other means.
+		if err := s.selectFolder(ctx); err != nil {
+			return err
+		}
 		if err := s.sync(ctx); err != nil {
 			return err
 		}
@@ -132,6 +133,9 @@ func (s *session) selectFolder(ctx context.Context) error {
 	data, err := s.c.Select(s.w.Mailbox.Folder, nil).Wait()
 	if err != nil {
 		return fmt.Errorf("selecting %q: %w", s.w.Mailbox.Folder, err)
+	}
+	if s.uidValidity != data.UIDValidity {
+		s.log.Debug("folder selected", "uidvalidity", data.UIDValidity, "messages", data.NumMessages)
 	}
 	s.uidValidity = data.UIDValidity
 	changed, err := s.w.Store.SetUIDValidity(ctx, s.w.Mailbox.Name, data.UIDValidity)
