@@ -143,7 +143,7 @@ func TestDovecot_BadInput(t *testing.T) {
 	}{
 		{"no message-id", mailparse.ReasonMissingMessageID, []byte("From: a@example.it\r\nSubject: x\r\n\r\nbody\r\n")},
 		{"broken mime", mailparse.ReasonMalformedMIME, []byte("From: a@example.it\r\nMessage-ID: <bm@x>\r\n" +
-			"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\n!!not base64!!\r\n")},
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n--other\r\nContent-Type: text/plain\r\n\r\nx\r\n--other--\r\n")},
 		{"8-bit junk", mailparse.ReasonHeaderEncoding, []byte("From: a@example.it\r\nSubject: caf\xe8 \xff\r\nMessage-ID: <j@x>\r\n\r\nbody\r\n")},
 		{"empty", mailparse.ReasonEmpty, []byte("\r\n")},
 		{"over the cap", mailparse.ReasonOverSizeCap, testenv.Message("big", 300_000)},

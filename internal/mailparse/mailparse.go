@@ -193,11 +193,15 @@ func checkHeaderEncoding(h textproto.Header) *Problem {
 	return nil
 }
 
-// walkMIME reads every part of the message, decoding transfer encodings,
-// and reports the first structural error.
+// walkMIME reads the message's MIME structure and reports what makes it
+// unreadable: a Content-Type that does not parse, a multipart without a
+// boundary or without any part, a part whose header is broken, nesting
+// deeper than 50. Bodies are not decoded: a bad base64 attachment or a
+// missing closing boundary leave a message readable (triage and the PEC
+// check judge those), as mail clients do.
 func walkMIME(h textproto.Header, body io.Reader) error {
 	e, err := message.New(message.Header{Header: h}, body)
-	if err != nil && !message.IsUnknownCharset(err) {
+	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		return err
 	}
 	return walkEntity(e, 0)
@@ -207,11 +211,13 @@ func walkEntity(e *message.Entity, depth int) error {
 	if depth > 50 {
 		return errors.New("MIME nesting deeper than 50 levels")
 	}
+	if v := e.Header.Get("Content-Type"); v != "" {
+		if _, _, err := mime.ParseMediaType(v); err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
+			return fmt.Errorf("Content-Type %q: %w", clipDetail(v), err)
+		}
+	}
 	mr := e.MultipartReader()
 	if mr == nil {
-		if _, err := io.Copy(io.Discard, e.Body); err != nil {
-			return fmt.Errorf("decoding body: %w", err)
-		}
 		return nil
 	}
 	if _, params, _ := e.Header.ContentType(); params["boundary"] == "" {
@@ -220,10 +226,10 @@ func walkEntity(e *message.Entity, depth int) error {
 	parts := 0
 	for {
 		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
+		if errors.Is(err, io.EOF) || (err != nil && strings.HasSuffix(err.Error(), "EOF")) {
+			break // the end, or a truncated last part: readable up to there
 		}
-		if err != nil && !message.IsUnknownCharset(err) {
+		if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 			return fmt.Errorf("part %d: %w", parts+1, err)
 		}
 		parts++
@@ -232,9 +238,16 @@ func walkEntity(e *message.Entity, depth int) error {
 		}
 	}
 	if parts == 0 {
-		return errors.New("multipart with no parts")
+		return errors.New("multipart whose boundary never appears: no part can be read")
 	}
 	return nil
+}
+
+func clipDetail(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
 }
 
 // DateOf parses the Date header, or returns the zero time.

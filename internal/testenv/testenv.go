@@ -43,6 +43,7 @@ func Messages(prefix string, n int) [][]byte {
 // Mailbox describes one mailbox of a test configuration.
 type Mailbox struct {
 	Name, Address, Addr, User, Password, Folder string
+	PollInterval                                string // default 1s
 	Extra                                       string // more YAML lines for the mailbox, indented by 4
 }
 
@@ -62,9 +63,13 @@ func Config(t testing.TB, stateDir string, boxes ...Mailbox) *config.Config {
 		if folder == "" {
 			folder = "INBOX"
 		}
-		fmt.Fprintf(&b, "  - name: %s\n    address: %s\n    folder: %q\n    poll_interval: 1s\n"+
+		poll := m.PollInterval
+		if poll == "" {
+			poll = "1s"
+		}
+		fmt.Fprintf(&b, "  - name: %s\n    address: %s\n    folder: %q\n    poll_interval: %s\n"+
 			"    imap: {host: %s, port: %s, tls: plain, user: %s, password_file: %q}\n%s",
-			m.Name, m.Address, folder, host, port, m.User, pw, m.Extra)
+			m.Name, m.Address, folder, poll, host, port, m.User, pw, m.Extra)
 	}
 	path := filepath.Join(dir, "gatewayd.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"gatewayd/internal/protocol"
+	"gatewayd/internal/testenv"
+	"gatewayd/internal/testenv/dovecot"
+)
+
+// buildBinary builds gatewayd into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gatewayd")
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building gatewayd: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestBinary_SIGKILL kills the built daemon at random moments while it
+// ingests 1000 messages, restarting it each time: in the end every message
+// has exactly one protocol number, without gaps, none lost or left behind.
+func TestBinary_SIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and kills it repeatedly")
+	}
+	const total, minKills = 1000, 10
+	srv := dovecot.Start(t, map[string]string{"gc": "pw"})
+	c := srv.Client("gc", "pw")
+	dovecot.Append(t, c, "INBOX", testenv.Messages("kill", total)...)
+	state := t.TempDir()
+	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it",
+		Addr: srv.Addr(), User: "gc", Password: "pw", Extra: "    batch_size: 50\n"})
+	bin := buildBinary(t)
+	db := testenv.OpenDB(t, state)
+	progress := func() int { return testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`) }
+
+	kills := 0
+	for kills < minKills && progress() < total {
+		cmd := startDaemon(t, bin, cfg.File, state)
+		time.Sleep(time.Duration(30+rand.IntN(120)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		kills++
+		t.Logf("kill %d: %d of %d moved, %d recorded but not yet moved", kills, progress(), total,
+			testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NULL`))
+	}
+	if kills < minKills {
+		t.Fatalf("only %d kills happened before the work was done; the test needs more messages", kills)
+	}
+	cmd := startDaemon(t, bin, cfg.File, state)
+	testenv.Eventually(t, 120*time.Second, func() (bool, string) {
+		n := progress()
+		return n == total, fmt.Sprintf("%d of %d moved", n, total)
+	})
+	// A clean stop: SIGTERM, exit status 0.
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("after SIGTERM: %v, want exit status 0", err)
+	}
+	testenv.CheckProtocols(t, db, protocol.Year(time.Now()), total)
+	if n := testenv.Int(t, db, `SELECT count(*) FROM messages`); n != total {
+		t.Errorf("%d messages recorded, want %d", n, total)
+	}
+	if n := dovecot.Count(t, c, "INBOX"); n != 0 {
+		t.Errorf("INBOX holds %d messages, want 0", n)
+	}
+	if n := dovecot.Count(t, c, "gatewayd/accepted"); n != total {
+		t.Errorf("accepted folder holds %d messages, want %d", n, total)
+	}
+}
+
+func startDaemon(t *testing.T, bin, config, state string) *exec.Cmd {
+	t.Helper()
+	log, err := os.OpenFile(filepath.Join(state, "daemon.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	cmd := exec.Command(bin, "run", "--config", config)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting gatewayd: %v", err)
+	}
+	return cmd
+}

@@ -1,0 +1,67 @@
+package intake_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"gatewayd/internal/memimap"
+	"gatewayd/internal/protocol"
+	"gatewayd/internal/testenv"
+)
+
+// startMem starts the in-process server with one user holding msgs.
+func startMem(t *testing.T, o memimap.Options, msgs [][]byte) *memimap.Server {
+	t.Helper()
+	srv, err := memimap.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if err := srv.AddUser("u", "p"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := srv.Append("u", "INBOX", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return srv
+}
+
+// TestMem_moveFallback: a server without MOVE and UIDPLUS gets COPY +
+// STORE \Deleted + EXPUNGE, and every message still ends up moved once.
+func TestMem_moveFallback(t *testing.T) {
+	for _, noMove := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noMove=%v", noMove), func(t *testing.T) {
+			srv := startMem(t, memimap.Options{NoMove: noMove}, testenv.Messages("fb", 30))
+			state := t.TempDir()
+			start(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p",
+				Extra: "    batch_size: 7\n"}), nil, nil)
+			db := testenv.OpenDB(t, state)
+			testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+				n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`)
+				return n == 30, fmt.Sprintf("%d of 30 moved", n)
+			})
+			testenv.CheckProtocols(t, db, protocol.Year(time.Now()), 30)
+		})
+	}
+}
+
+// TestMem_newMailWhileIdle: mail arriving while the watcher waits (IDLE)
+// is picked up well before the poll interval would.
+func TestMem_newMailWhileIdle(t *testing.T) {
+	srv := startMem(t, memimap.Options{}, nil)
+	state := t.TempDir()
+	start(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p",
+		PollInterval: "1h"}), nil, nil)
+	db := testenv.OpenDB(t, state)
+	time.Sleep(300 * time.Millisecond) // connected and idling
+	if err := srv.Append("u", "INBOX", testenv.Message("idle-1", 500)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM protocols`)
+		return n == 1, "the message was not picked up: IDLE did not wake the watcher"
+	})
+}

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"gatewayd/internal/mailparse"
+	"gatewayd/internal/protocol"
+	"gatewayd/internal/triage"
+)
+
+func openTest(t *testing.T, dir string, now time.Time) *Store {
+	t.Helper()
+	f, _ := protocol.Parse(protocol.DefaultFormat)
+	s, err := Open(context.Background(), Options{StateDir: dir, Office: "FE", Format: f, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatalf("Open() = %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func item(t *testing.T, s *Store, uid uint32, msgID, body string) Item {
+	t.Helper()
+	p, err := s.Spool().Copy(bytes.NewReader([]byte(body)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Item{UID: uid, Size: int64(len(body)), Body: p, Facts: mailparse.Facts{MessageID: msgID},
+		Decision: triage.Decision{Outcome: triage.Accepted}, InternalDate: time.Now()}
+}
+
+// TestIngest_idempotent: the same sighting twice, and the same message
+// under another UID or mailbox, never get a second number.
+func TestIngest_idempotent(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir(), time.Date(2026, 3, 2, 10, 0, 0, 0, protocol.Rome))
+	if _, err := s.SetUIDValidity(ctx, "a", 7); err != nil {
+		t.Fatal(err)
+	}
+	r1, err := s.Ingest(ctx, "a", 7, []Item{item(t, s, 1, "x@y", "body one"), item(t, s, 2, "z@y", "body two")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1[0].Protocol != "INPS.FE.2026.0000001" || r1[1].Protocol != "INPS.FE.2026.0000002" {
+		t.Fatalf("protocols = %q, %q", r1[0].Protocol, r1[1].Protocol)
+	}
+	again, err := s.Ingest(ctx, "a", 7, []Item{item(t, s, 1, "x@y", "body one")}) // same sighting
+	if err != nil || !again[0].SeenAgain || again[0].Protocol != "INPS.FE.2026.0000001" {
+		t.Fatalf("same sighting: %+v, %v", again, err)
+	}
+	copyRes, err := s.Ingest(ctx, "b", 9, []Item{item(t, s, 40, "x@y", "body one")}) // copied to another mailbox
+	if err != nil || !copyRes[0].SeenAgain || copyRes[0].Protocol != "INPS.FE.2026.0000001" {
+		t.Fatalf("copy: %+v, %v", copyRes, err)
+	}
+	other, err := s.Ingest(ctx, "a", 7, []Item{item(t, s, 3, "x@y", "body one, changed")}) // same id, other bytes
+	if err != nil || other[0].SeenAgain || other[0].Protocol != "INPS.FE.2026.0000003" {
+		t.Fatalf("other bytes: %+v, %v", other, err)
+	}
+	st, _ := s.MailboxState(ctx, "a")
+	if st.LastUID != 3 || st.UIDValidity != 7 {
+		t.Errorf("state = %+v, want uidvalidity 7, last uid 3", st)
+	}
+	if pm, _ := s.PendingMoves(ctx, "a", 7); len(pm) != 3 {
+		t.Errorf("pending moves = %d, want 3", len(pm))
+	}
+	if err := s.MarkMoved(ctx, "a", 7, []uint32{1, 2, 3}, "done"); err != nil {
+		t.Fatal(err)
+	}
+	if pm, _ := s.PendingMoves(ctx, "a", 7); len(pm) != 0 {
+		t.Errorf("pending moves after MarkMoved = %d, want 0", len(pm))
+	}
+}
+
+func TestSetUIDValidity_resets(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir(), time.Now())
+	s.SetUIDValidity(ctx, "a", 1)
+	s.Ingest(ctx, "a", 1, []Item{item(t, s, 5, "m@x", "b")})
+	changed, err := s.SetUIDValidity(ctx, "a", 2)
+	if err != nil || !changed {
+		t.Fatalf("SetUIDValidity() = %v, %v, want changed", changed, err)
+	}
+	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 0 || st.UIDValidity != 2 {
+		t.Errorf("state = %+v, want last uid 0 under uidvalidity 2", st)
+	}
+}
+
+func TestEvents_appendOnly(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir(), time.Now())
+	s.SetUIDValidity(ctx, "a", 1)
+	s.Ingest(ctx, "a", 1, []Item{item(t, s, 1, "m@x", "b")})
+	if _, err := s.DB().Exec(`UPDATE events SET kind = 'forged'`); err == nil {
+		t.Error("UPDATE events succeeded, want the append-only trigger to refuse it")
+	}
+}
+
+func TestOpen_locked(t *testing.T) {
+	dir := t.TempDir()
+	openTest(t, dir, time.Now())
+	f, _ := protocol.Parse(protocol.DefaultFormat)
+	_, err := Open(context.Background(), Options{StateDir: dir, Office: "FE", Format: f})
+	if !errors.Is(err, ErrLocked) {
+		t.Errorf("second Open() = %v, want ErrLocked", err)
+	}
+}
+
+// TestIngest_bodyKept: the spool holds the bytes under their SHA-256.
+func TestIngest_bodyKept(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir(), time.Now())
+	s.SetUIDValidity(ctx, "a", 1)
+	it := item(t, s, 1, "m@x", "byte for byte\r\n")
+	if _, err := s.Ingest(ctx, "a", 1, []Item{it}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(s.Spool().Path(it.Body.SHA256))
+	if err != nil || string(got) != "byte for byte\r\n" {
+		t.Errorf("spooled body = %q, %v", got, err)
+	}
+}
