@@ -1,12 +1,22 @@
--- 0001: the intake spine: messages kept byte for byte (in the spool, by
--- SHA-256), where each was seen, protocol numbers, the append-only event log
+-- 0001: the intake spine: messages kept byte for byte (in spool segment
+-- files, with their SHA-256), where each was seen, protocol numbers, the append-only event log
 -- and the per-mailbox sync and backoff state.
+
+-- spool_segments: the segment files committed (synced before this row); a
+-- file in the spool without a row is a crash's leftover, removed at start.
+CREATE TABLE spool_segments (
+    name       TEXT PRIMARY KEY,             -- relative to state_dir/spool
+    size       INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
 
 -- messages: one row per distinct message (same Message-ID and same bytes =
 -- same message, wherever and however often it is seen).
 CREATE TABLE messages (
     id           INTEGER PRIMARY KEY,
-    sha256       TEXT    NOT NULL,           -- hex SHA-256 of the stored bytes (spool key)
+    sha256       TEXT    NOT NULL,           -- hex SHA-256 of the stored bytes
+    spool_segment TEXT   NOT NULL REFERENCES spool_segments (name),
+    spool_offset INTEGER NOT NULL,           -- where the bytes start in the segment
     size         INTEGER NOT NULL,           -- RFC822.SIZE reported by the server
     stored_size  INTEGER NOT NULL,           -- bytes kept in the spool
     truncated    INTEGER NOT NULL DEFAULT 0, -- 1: over the size cap, only the header kept

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -107,6 +108,12 @@ func cmdRun(args []string, stderr io.Writer) int {
 	log := daemon.NewLogger(stderr, cfg.Log)
 	ctx, stop := signalContext(log.Info)
 	defer stop()
+	if path := os.Getenv("GATEWAYD_CPUPROFILE"); path != "" { // for bench/ingest
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	d := &daemon.Daemon{Config: cfg, Log: log}
 	if err := d.Open(ctx); err != nil {
 		log.Error("cannot start", "err", err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -18,17 +17,18 @@ import (
 // item is one message of a batch on its way to the store.
 type item struct {
 	newMsg
-	body      *spool.Pending
+	body      spool.Ref
+	fetched   bool
 	truncated bool
 	facts     mailparse.Facts
 	problem   *mailparse.Problem
 	decision  triage.Decision
 }
 
-// fetchBatch streams each message of the batch into the spool (bodies over
-// the size cap: the header only). No database work happens while a literal
-// is open. On error nothing of the batch is kept.
-func (s *session) fetchBatch(batch []newMsg) ([]*item, error) {
+// fetchBatch streams each message of the batch into the batch's spool
+// segment (bodies over the size cap: the header only). No database work
+// happens while a literal is open. On error the caller discards the segment.
+func (s *session) fetchBatch(seg *spool.Segment, batch []newMsg) ([]*item, error) {
 	limit := int64(s.w.Mailbox.MaxMessageSize)
 	items := make([]*item, 0, len(batch))
 	byUID := map[imap.UID]*item{}
@@ -45,15 +45,13 @@ func (s *session) fetchBatch(batch []newMsg) ([]*item, error) {
 		}
 	}
 	if len(small) > 0 {
-		if err := s.fetchBodies(small, byUID, &imap.FetchItemBodySection{Peek: true}, limit); err != nil {
-			discard(items)
+		if err := s.fetchBodies(seg, small, byUID, &imap.FetchItemBodySection{Peek: true}, limit); err != nil {
 			return nil, err
 		}
 	}
 	if len(big) > 0 {
 		hdr := &imap.FetchItemBodySection{Peek: true, Specifier: imap.PartSpecifierHeader}
-		if err := s.fetchBodies(big, byUID, hdr, 1<<20); err != nil {
-			discard(items)
+		if err := s.fetchBodies(seg, big, byUID, hdr, 1<<20); err != nil {
 			return nil, err
 		}
 	}
@@ -61,14 +59,14 @@ func (s *session) fetchBatch(batch []newMsg) ([]*item, error) {
 	// from the server: there is nothing to record or to move.
 	kept := items[:0]
 	for _, it := range items {
-		if it.body != nil {
+		if it.fetched {
 			kept = append(kept, it)
 		}
 	}
 	return kept, nil
 }
 
-func (s *session) fetchBodies(set imap.UIDSet, byUID map[imap.UID]*item, section *imap.FetchItemBodySection, limit int64) error {
+func (s *session) fetchBodies(seg *spool.Segment, set imap.UIDSet, byUID map[imap.UID]*item, section *imap.FetchItemBodySection, limit int64) error {
 	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
 	defer cmd.Close()
 	for {
@@ -76,18 +74,15 @@ func (s *session) fetchBodies(set imap.UIDSet, byUID map[imap.UID]*item, section
 		if msg == nil {
 			break
 		}
-		uid, body, tooBig, err := s.readMessage(msg, limit)
+		uid, body, ok, tooBig, err := readMessage(seg, msg, limit)
 		if err != nil {
 			return err
 		}
 		it := byUID[uid]
-		if it == nil || body == nil {
-			if body != nil {
-				body.Discard()
-			}
-			continue
+		if it == nil || !ok {
+			continue // not asked for, or no body: the bytes stay unreferenced
 		}
-		it.body = body
+		it.body, it.fetched = body, true
 		if tooBig { // the server's RFC822.SIZE was below the bytes it sent
 			it.truncated = true
 		}
@@ -98,72 +93,60 @@ func (s *session) fetchBodies(set imap.UIDSet, byUID map[imap.UID]*item, section
 	return nil
 }
 
-// readMessage drains one FETCH response into a spool file.
-func (s *session) readMessage(msg *imapclient.FetchMessageData, limit int64) (imap.UID, *spool.Pending, bool, error) {
-	var (
-		uid    imap.UID
-		body   *spool.Pending
-		tooBig bool
-	)
+// readMessage drains one FETCH response into the segment.
+func readMessage(seg *spool.Segment, msg *imapclient.FetchMessageData, limit int64) (uid imap.UID, body spool.Ref, ok, tooBig bool, err error) {
 	for {
 		it := msg.Next()
 		if it == nil {
-			return uid, body, tooBig, nil
+			return uid, body, ok, tooBig, nil
 		}
 		switch it := it.(type) {
 		case imapclient.FetchItemDataUID:
 			uid = it.UID
 		case imapclient.FetchItemDataBodySection:
-			if it.Literal == nil {
+			if it.Literal == nil || ok {
 				continue
 			}
-			p, big, err := s.spoolLiteral(it.Literal, limit)
-			if err != nil {
-				return 0, nil, false, err
+			if body, tooBig, err = spoolLiteral(seg, it.Literal, limit); err != nil {
+				return 0, body, false, false, err
 			}
-			if body != nil {
-				body.Discard()
-			}
-			body, tooBig = p, big
+			ok = true
 		}
 	}
 }
 
-// spoolLiteral copies a literal into the spool; past the limit the rest is
-// drained and dropped and the message reported as too big.
-func (s *session) spoolLiteral(lit io.Reader, limit int64) (*spool.Pending, bool, error) {
-	w, err := s.w.Store.Spool().Create(limit)
+// spoolLiteral copies a literal into the segment. A literal longer than
+// the server announced and over the limit keeps its first bytes (the
+// header), the rest drained and dropped.
+func spoolLiteral(seg *spool.Segment, lit io.Reader, limit int64) (spool.Ref, bool, error) {
+	w := seg.Begin(limit)
+	_, err := io.Copy(w, lit)
+	if errors.Is(err, spool.ErrTooLarge) {
+		if _, err := io.Copy(io.Discard, lit); err != nil {
+			return spool.Ref{}, false, fmt.Errorf("reading message body: %w", err)
+		}
+		return w.Close(), true, nil
+	}
 	if err != nil {
-		return nil, false, err
+		return spool.Ref{}, false, fmt.Errorf("reading message body: %w", err)
 	}
-	_, err = io.Copy(w, lit)
-	tooBig := errors.Is(err, spool.ErrTooLarge)
-	if tooBig {
-		_, err = io.Copy(io.Discard, lit)
-	}
-	if err != nil {
-		w.Abort()
-		return nil, false, fmt.Errorf("reading message body: %w", err)
-	}
-	p, err := w.Close()
-	return p, tooBig, err
+	return w.Close(), false, nil
 }
 
 // inspectAll parses each spooled message and classifies the well-formed.
-func (s *session) inspectAll(items []*item) {
+func (s *session) inspectAll(seg *spool.Segment, items []*item) {
 	cls := s.w.Classifier()
 	for _, it := range items {
-		it.inspect(s.w.Mailbox.Name, s.w.Mailbox.Address, cls)
+		it.inspect(seg, s.w.Mailbox.Name, s.w.Mailbox.Address, cls)
 	}
 }
 
-func (it *item) inspect(mailbox, address string, cls triage.Classifier) {
-	f, err := os.Open(it.body.TempName())
+func (it *item) inspect(seg *spool.Segment, mailbox, address string, cls triage.Classifier) {
+	f, err := seg.Section(it.body)
 	if err != nil {
 		it.problem = &mailparse.Problem{Reason: mailparse.ReasonParserFailure, Detail: err.Error()}
 		return
 	}
-	defer f.Close()
 	if it.truncated {
 		it.facts, _ = mailparse.InspectHeader(f)
 		it.problem = &mailparse.Problem{Reason: mailparse.ReasonOverSizeCap,
@@ -176,7 +159,7 @@ func (it *item) inspect(mailbox, address string, cls triage.Classifier) {
 	}
 	it.classify(cls, triage.Input{
 		Mailbox: mailbox, Address: address, ReceivedAt: it.internalDate,
-		Facts: it.facts, Open: openFile(it.body.TempName()),
+		Facts: it.facts, Open: openSection(seg, it.body),
 	})
 }
 

@@ -3,12 +3,13 @@ package intake
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 
+	"gatewayd/internal/spool"
 	"gatewayd/internal/store"
 	"gatewayd/internal/triage"
 )
@@ -70,16 +71,30 @@ func (s *session) listNew(last uint32) ([]newMsg, error) {
 // ingestBatch fetches, inspects, classifies and records a batch, commits
 // it, and only then moves the messages out of the watched folder.
 func (s *session) ingestBatch(ctx context.Context, batch []newMsg) error {
-	items, err := s.fetchBatch(batch)
+	t0 := time.Now()
+	seg, err := s.w.Store.Spool().NewSegment(t0)
 	if err != nil {
 		return err
 	}
-	s.inspectAll(items)
-	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, storeItems(items))
+	defer seg.Close()
+	items, err := s.fetchBatch(seg, batch)
 	if err != nil {
-		discard(items)
+		seg.Discard()
 		return err
 	}
+	t1 := time.Now()
+	s.inspectAll(seg, items)
+	t2 := time.Now()
+	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items))
+	if err != nil {
+		seg.Discard()
+		return err
+	}
+	t3 := time.Now()
+	defer func() {
+		s.log.Debug("batch done", "messages", len(items), "fetch", t1.Sub(t0), "inspect", t2.Sub(t1),
+			"store", t3.Sub(t2), "move", time.Since(t3))
+	}()
 	for i, r := range results {
 		s.report(r, items[i])
 	}
@@ -142,15 +157,17 @@ func (s *session) move(ctx context.Context, moves []store.PendingMove) error {
 	return nil
 }
 
-func discard(items []*item) {
-	for _, it := range items {
-		if it.body != nil {
-			it.body.Discard()
+// openSection reopens a message of the batch's segment for a classifier.
+func openSection(seg *spool.Segment, ref spool.Ref) func() (triage.ReadSeekCloser, error) {
+	return func() (triage.ReadSeekCloser, error) {
+		r, err := seg.Section(ref)
+		if err != nil {
+			return nil, err
 		}
+		return nopCloser{r}, nil
 	}
 }
 
-// openFile opens a spooled file for a classifier.
-func openFile(name string) func() (triage.ReadSeekCloser, error) {
-	return func() (triage.ReadSeekCloser, error) { return os.Open(name) }
-}
+type nopCloser struct{ io.ReadSeeker }
+
+func (nopCloser) Close() error { return nil }

@@ -20,7 +20,7 @@ type Item struct {
 	UID          uint32
 	InternalDate time.Time
 	Size         int64          // RFC822.SIZE
-	Body         *spool.Pending // the bytes kept (the header only when Truncated)
+	Body         spool.Ref // the bytes kept (the header only when Truncated)
 	Truncated    bool
 	Facts        mailparse.Facts
 	Problem      *mailparse.Problem // non-nil: quarantined, Decision ignored
@@ -37,17 +37,13 @@ type Result struct {
 	SeenAgain bool   // the message was already known: nothing new assigned
 }
 
-// Ingest makes the items' bodies durable in the spool, then records them in
+// Ingest makes the batch's spool segment durable, then records the items in
 // one transaction: message, sighting, decision, protocol number, events, and
 // the mailbox's new last UID. An item whose sighting is already recorded
 // returns its earlier result; a known message (same Message-ID and SHA-256)
 // seen under a new UID is recorded as seen again, with no new number.
-func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, items []Item) ([]Result, error) {
-	pending := make([]*spool.Pending, 0, len(items))
-	for _, it := range items {
-		pending = append(pending, it.Body)
-	}
-	if err := s.spool.Commit(pending); err != nil {
+func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item) ([]Result, error) {
+	if err := seg.Commit(); err != nil {
 		return nil, fmt.Errorf("storing message bodies: %w", err)
 	}
 	// The transaction is finished even when ctx is cancelled meanwhile:
@@ -59,6 +55,10 @@ func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, 
 	}
 	defer tx.Rollback()
 	now := s.now()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO spool_segments (name, size, created_at) VALUES (?, ?, ?)`,
+		seg.Name, seg.Size(), ts(now)); err != nil {
+		return nil, fmt.Errorf("recording spool segment: %w", err)
+	}
 	results := make([]Result, 0, len(items))
 	var maxUID uint32
 	for _, it := range items {
@@ -116,10 +116,10 @@ func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 	}
 	reasons, _ := json.Marshal(r.Reasons)
 	decision, _ := json.Marshal(it.Decision)
-	res, err := tx.ExecContext(ctx, `INSERT INTO messages (sha256, size, stored_size, truncated, message_id, mailbox,
-		from_addr, to_addr, subject, date_header, received_at, recorded_at, outcome, reasons, decision)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		it.Body.SHA256, it.Size, it.Body.Size, it.Truncated, it.Facts.MessageID, mailbox,
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (sha256, spool_segment, spool_offset, size, stored_size, truncated,
+		message_id, mailbox, from_addr, to_addr, subject, date_header, received_at, recorded_at, outcome, reasons, decision)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		it.Body.SHA256, it.Body.Segment, it.Body.Offset, it.Size, it.Body.Size, it.Truncated, it.Facts.MessageID, mailbox,
 		clip(it.Facts.From), clip(it.Facts.To), clip(it.Facts.Subject), clip(it.Facts.Date),
 		ts(it.InternalDate), ts(now), string(r.Outcome), string(reasons), string(decision))
 	if err != nil {

@@ -69,9 +69,6 @@ func (s *Store) open(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := sp.CleanTemp(); err != nil {
-		return err
-	}
 	s.spool = sp
 	dsn := "file:" + filepath.Join(dir, "gatewayd.db") +
 		"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_foreign_keys=on&_txlock=immediate"
@@ -83,6 +80,32 @@ func (s *Store) open(ctx context.Context, dir string) error {
 	if err := migrate(ctx, db, s.now); err != nil {
 		db.Close()
 		return err
+	}
+	if err := s.removeStraySegments(ctx); err != nil {
+		db.Close()
+		return err
+	}
+	return nil
+}
+
+// removeStraySegments deletes the segment files no committed row names:
+// a crash came between writing them and committing their batch. Only safe
+// under the state directory's lock, which Open holds.
+func (s *Store) removeStraySegments(ctx context.Context) error {
+	files, err := s.spool.Segments()
+	if err != nil {
+		return fmt.Errorf("listing spool: %w", err)
+	}
+	for _, f := range files {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM spool_segments WHERE name = ?`, f).Scan(&n); err != nil {
+			return fmt.Errorf("checking spool segment: %w", err)
+		}
+		if n == 0 {
+			if err := s.spool.Remove(f); err != nil {
+				return fmt.Errorf("removing stray spool segment: %w", err)
+			}
+		}
 	}
 	return nil
 }

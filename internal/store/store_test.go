@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
-	"os"
+	"io"
 	"testing"
 	"time"
 
@@ -24,14 +26,29 @@ func openTest(t *testing.T, dir string, now time.Time) *Store {
 	return s
 }
 
-func item(t *testing.T, s *Store, uid uint32, msgID, body string) Item {
+// msg is one message of a test batch.
+type msg struct {
+	uid         uint32
+	msgID, body string
+}
+
+// ingest writes the messages into one segment and ingests them.
+func ingest(t *testing.T, s *Store, mailbox string, uidvalidity uint32, msgs ...msg) ([]Result, []Item, error) {
 	t.Helper()
-	p, err := s.Spool().Copy(bytes.NewReader([]byte(body)), 0)
+	seg, err := s.Spool().NewSegment(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Item{UID: uid, Size: int64(len(body)), Body: p, Facts: mailparse.Facts{MessageID: msgID},
-		Decision: triage.Decision{Outcome: triage.Accepted}, InternalDate: time.Now()}
+	defer seg.Close()
+	var items []Item
+	for _, m := range msgs {
+		w := seg.Begin(0)
+		io.Copy(w, bytes.NewReader([]byte(m.body)))
+		items = append(items, Item{UID: m.uid, Size: int64(len(m.body)), Body: w.Close(), Facts: mailparse.Facts{MessageID: m.msgID},
+			Decision: triage.Decision{Outcome: triage.Accepted}, InternalDate: time.Now()})
+	}
+	r, err := s.Ingest(context.Background(), mailbox, uidvalidity, seg, items)
+	return r, items, err
 }
 
 // TestIngest_idempotent: the same sighting twice, and the same message
@@ -42,22 +59,22 @@ func TestIngest_idempotent(t *testing.T) {
 	if _, err := s.SetUIDValidity(ctx, "a", 7); err != nil {
 		t.Fatal(err)
 	}
-	r1, err := s.Ingest(ctx, "a", 7, []Item{item(t, s, 1, "x@y", "body one"), item(t, s, 2, "z@y", "body two")})
+	r1, _, err := ingest(t, s, "a", 7, msg{1, "x@y", "body one"}, msg{2, "z@y", "body two"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r1[0].Protocol != "INPS.FE.2026.0000001" || r1[1].Protocol != "INPS.FE.2026.0000002" {
 		t.Fatalf("protocols = %q, %q", r1[0].Protocol, r1[1].Protocol)
 	}
-	again, err := s.Ingest(ctx, "a", 7, []Item{item(t, s, 1, "x@y", "body one")}) // same sighting
+	again, _, err := ingest(t, s, "a", 7, msg{1, "x@y", "body one"}) // same sighting
 	if err != nil || !again[0].SeenAgain || again[0].Protocol != "INPS.FE.2026.0000001" {
 		t.Fatalf("same sighting: %+v, %v", again, err)
 	}
-	copyRes, err := s.Ingest(ctx, "b", 9, []Item{item(t, s, 40, "x@y", "body one")}) // copied to another mailbox
+	copyRes, _, err := ingest(t, s, "b", 9, msg{40, "x@y", "body one"}) // copied to another mailbox
 	if err != nil || !copyRes[0].SeenAgain || copyRes[0].Protocol != "INPS.FE.2026.0000001" {
 		t.Fatalf("copy: %+v, %v", copyRes, err)
 	}
-	other, err := s.Ingest(ctx, "a", 7, []Item{item(t, s, 3, "x@y", "body one, changed")}) // same id, other bytes
+	other, _, err := ingest(t, s, "a", 7, msg{3, "x@y", "body one, changed"}) // same id, other bytes
 	if err != nil || other[0].SeenAgain || other[0].Protocol != "INPS.FE.2026.0000003" {
 		t.Fatalf("other bytes: %+v, %v", other, err)
 	}
@@ -80,7 +97,7 @@ func TestSetUIDValidity_resets(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
 	s.SetUIDValidity(ctx, "a", 1)
-	s.Ingest(ctx, "a", 1, []Item{item(t, s, 5, "m@x", "b")})
+	ingest(t, s, "a", 1, msg{5, "m@x", "b"})
 	changed, err := s.SetUIDValidity(ctx, "a", 2)
 	if err != nil || !changed {
 		t.Fatalf("SetUIDValidity() = %v, %v, want changed", changed, err)
@@ -94,7 +111,7 @@ func TestEvents_appendOnly(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
 	s.SetUIDValidity(ctx, "a", 1)
-	s.Ingest(ctx, "a", 1, []Item{item(t, s, 1, "m@x", "b")})
+	ingest(t, s, "a", 1, msg{1, "m@x", "b"})
 	if _, err := s.DB().Exec(`UPDATE events SET kind = 'forged'`); err == nil {
 		t.Error("UPDATE events succeeded, want the append-only trigger to refuse it")
 	}
@@ -115,12 +132,40 @@ func TestIngest_bodyKept(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
 	s.SetUIDValidity(ctx, "a", 1)
-	it := item(t, s, 1, "m@x", "byte for byte\r\n")
-	if _, err := s.Ingest(ctx, "a", 1, []Item{it}); err != nil {
+	_, items, err := ingest(t, s, "a", 1, msg{1, "m@x", "first\r\n"}, msg{2, "n@x", "byte for byte\r\n"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(s.Spool().Path(it.Body.SHA256))
-	if err != nil || string(got) != "byte for byte\r\n" {
-		t.Errorf("spooled body = %q, %v", got, err)
+	r, err := s.Spool().Open(items[1].Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, _ := io.ReadAll(r)
+	if string(got) != "byte for byte\r\n" {
+		t.Errorf("spooled body = %q", got)
+	}
+	sum := sha256.Sum256(got)
+	if hex.EncodeToString(sum[:]) != items[1].Body.SHA256 {
+		t.Errorf("stored SHA-256 does not match the bytes")
+	}
+}
+
+// TestOpen_removesStraySegments: a segment written but never committed (a
+// crash between the two) is removed at the next start.
+func TestOpen_removesStraySegments(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, time.Now())
+	s.SetUIDValidity(context.Background(), "a", 1)
+	ingest(t, s, "a", 1, msg{1, "kept@x", "kept"})
+	stray, _ := s.Spool().NewSegment(time.Now())
+	stray.Begin(0).Write([]byte("never committed"))
+	stray.Commit()
+	stray.Close()
+	s.Close()
+	s = openTest(t, dir, time.Now())
+	segs, _ := s.Spool().Segments()
+	if len(segs) != 1 {
+		t.Errorf("segments after reopen = %v, want only the committed one", segs)
 	}
 }

@@ -17,19 +17,29 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
+// T is what the harness needs of a test (T has it; the
+// benchmark program provides its own).
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+	TempDir() string
+	Cleanup(func())
+}
+
 // Server is a running test Dovecot.
 type Server struct {
 	Host string
 	Port int
 	Root string
-	t    testing.TB
+	t    T
 	bin  string
 	cmd  *exec.Cmd
 }
@@ -39,7 +49,7 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.
 
 // Binary returns the dovecot binary's path, skipping the test when it is
 // missing (failing under CI).
-func Binary(t testing.TB) string {
+func Binary(t T) string {
 	for _, p := range []string{"dovecot", "/usr/sbin/dovecot"} {
 		if path, err := exec.LookPath(p); err == nil {
 			return path
@@ -54,7 +64,7 @@ func Binary(t testing.TB) string {
 
 // Start starts Dovecot with the given users (name → password) and stops
 // it when the test ends.
-func Start(t testing.TB, users map[string]string) *Server {
+func Start(t T, users map[string]string) *Server {
 	t.Helper()
 	s := &Server{Host: "127.0.0.1", Port: freePort(t), t: t, bin: Binary(t)}
 	s.Root = t.TempDir()
@@ -65,7 +75,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	return s
 }
 
-func freePort(t testing.TB) int {
+func freePort(t T) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("finding a free port: %v", err)
@@ -75,7 +85,7 @@ func freePort(t testing.TB) int {
 }
 
 // makeTraversable lets Dovecot's unprivileged users reach dir as root.
-func makeTraversable(t testing.TB, dir string) {
+func makeTraversable(t T, dir string) {
 	if os.Geteuid() != 0 {
 		return
 	}
@@ -89,7 +99,7 @@ func makeTraversable(t testing.TB, dir string) {
 }
 
 // identity returns the users Dovecot runs as and the mail owner's ids.
-func identity(t testing.TB) (login, internal, group string, uid, gid string) {
+func identity(t T) (login, internal, group string, uid, gid string) {
 	if os.Geteuid() == 0 {
 		nobody, err := user.Lookup("nobody")
 		if err != nil {
@@ -183,7 +193,7 @@ func (s *Server) Client(user, password string) *imapclient.Client {
 }
 
 // Append appends raw messages to folder with c, creating it when missing.
-func Append(t testing.TB, c *imapclient.Client, folder string, msgs ...[]byte) {
+func Append(t T, c *imapclient.Client, folder string, msgs ...[]byte) {
 	t.Helper()
 	if folder != "INBOX" {
 		c.Create(folder, nil).Wait() // ALREADYEXISTS is fine
@@ -203,7 +213,7 @@ func Append(t testing.TB, c *imapclient.Client, folder string, msgs ...[]byte) {
 }
 
 // Count returns the number of messages in folder (0 when it is missing).
-func Count(t testing.TB, c *imapclient.Client, folder string) int {
+func Count(t T, c *imapclient.Client, folder string) int {
 	t.Helper()
 	st, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
 	if err != nil {
@@ -212,7 +222,7 @@ func Count(t testing.TB, c *imapclient.Client, folder string) int {
 	return int(*st.NumMessages)
 }
 
-func must(t testing.TB, err error) {
+func must(t T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
