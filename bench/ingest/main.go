@@ -35,6 +35,7 @@ func main() {
 	n := flag.Int("n", 2000, "messages in the mix")
 	big := flag.Int("big", 50, "size in MB of one extra large message (0: none)")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
+	flag.IntVar(&batchSize, "batch", 100, "gatewayd's batch_size")
 	flag.Parse()
 	h := newHarness(*keep)
 	defer h.cleanup()
@@ -44,6 +45,8 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+var batchSize int
 
 func run(h *harness, n, bigMB int) error {
 	srv := dovecot.Start(h, map[string]string{"bench": "bench"})
@@ -114,7 +117,7 @@ func gateway(h *harness, addr string, total int) (float64, float64, error) {
 	}
 	state := filepath.Join(h.dir, "state")
 	cfg := testenv.Config(h, state, testenv.Mailbox{Name: "bench", Address: "bench@example.it", Addr: addr,
-		User: "bench", Password: "bench", PollInterval: "2s", Extra: "    max_message_size: 100MB\n"})
+		User: "bench", Password: "bench", PollInterval: "2s", Extra: fmt.Sprintf("    max_message_size: 100MB\n    batch_size: %d\n", batchSize)})
 	db := testenv.OpenDB(h, state)
 	cmd := exec.Command(bin, "run", "--config", cfg.File)
 	logf, _ := os.Create(filepath.Join(h.dir, "gatewayd.log"))

@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -41,15 +43,17 @@ func TestBinary_SIGKILL(t *testing.T) {
 	dovecot.Append(t, c, "INBOX", testenv.Messages("kill", total)...)
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it",
-		Addr: srv.Addr(), User: "gc", Password: "pw", Extra: "    batch_size: 50\n"})
+		Addr: srv.Addr(), User: "gc", Password: "pw", Extra: "    batch_size: 20\n"})
 	bin := buildBinary(t)
 	db := testenv.OpenDB(t, state)
 	progress := func() int { return testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`) }
 
+	// Kill until the work is done, so the kills fall all along the ingest:
+	// before the first commit, between commit and move, mid-fetch.
 	kills := 0
-	for kills < minKills && progress() < total {
+	for progress() < total {
 		cmd := startDaemon(t, bin, cfg.File, state)
-		time.Sleep(time.Duration(30+rand.IntN(120)) * time.Millisecond)
+		time.Sleep(time.Duration(15+rand.IntN(90)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		kills++
@@ -57,9 +61,14 @@ func TestBinary_SIGKILL(t *testing.T) {
 			testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NULL`))
 	}
 	if kills < minKills {
-		t.Fatalf("only %d kills happened before the work was done; the test needs more messages", kills)
+		t.Fatalf("only %d kills happened before the work was done, want %d: the test needs more messages", kills, minKills)
 	}
-	cmd := startDaemon(t, bin, cfg.File, state)
+	cmd, ready := startNotified(t, bin, cfg.File, state)
+	select { // systemd's readiness protocol: the daemon says READY=1 once started
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no READY=1 on NOTIFY_SOCKET within 20s")
+	}
 	testenv.Eventually(t, 120*time.Second, func() (bool, string) {
 		n := progress()
 		return n == total, fmt.Sprintf("%d of %d moved", n, total)
@@ -81,7 +90,34 @@ func TestBinary_SIGKILL(t *testing.T) {
 	}
 }
 
-func startDaemon(t *testing.T, bin, config, state string) *exec.Cmd {
+// startNotified starts the daemon with a NOTIFY_SOCKET; ready is closed
+// when it sends READY=1.
+func startNotified(t *testing.T, bin, config, state string) (*exec.Cmd, <-chan struct{}) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ready := make(chan struct{})
+	go func() {
+		buf := make([]byte, 256)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			if strings.Contains(string(buf[:n]), "READY=1") {
+				close(ready)
+				return
+			}
+		}
+	}()
+	return startDaemon(t, bin, config, state, "NOTIFY_SOCKET="+sock), ready
+}
+
+func startDaemon(t *testing.T, bin, config, state string, env ...string) *exec.Cmd {
 	t.Helper()
 	log, err := os.OpenFile(filepath.Join(state, "daemon.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -90,6 +126,7 @@ func startDaemon(t *testing.T, bin, config, state string) *exec.Cmd {
 	defer log.Close()
 	cmd := exec.Command(bin, "run", "--config", config)
 	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting gatewayd: %v", err)
 	}

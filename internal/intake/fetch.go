@@ -1,9 +1,7 @@
 package intake
 
 import (
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -74,7 +72,7 @@ func (s *session) fetchBodies(seg *spool.Segment, set imap.UIDSet, byUID map[ima
 		if msg == nil {
 			break
 		}
-		uid, body, ok, tooBig, err := readMessage(seg, msg, limit)
+		uid, body, res, ok, tooBig, err := readMessage(seg, msg, limit)
 		if err != nil {
 			return err
 		}
@@ -83,6 +81,7 @@ func (s *session) fetchBodies(seg *spool.Segment, set imap.UIDSet, byUID map[ima
 			continue // not asked for, or no body: the bytes stay unreferenced
 		}
 		it.body, it.fetched = body, true
+		it.facts, it.problem = res.facts, res.problem
 		if tooBig { // the server's RFC822.SIZE was below the bytes it sent
 			it.truncated = true
 		}
@@ -93,12 +92,13 @@ func (s *session) fetchBodies(seg *spool.Segment, set imap.UIDSet, byUID map[ima
 	return nil
 }
 
-// readMessage drains one FETCH response into the segment.
-func readMessage(seg *spool.Segment, msg *imapclient.FetchMessageData, limit int64) (uid imap.UID, body spool.Ref, ok, tooBig bool, err error) {
+// readMessage drains one FETCH response into the segment, inspecting
+// the body as it passes.
+func readMessage(seg *spool.Segment, msg *imapclient.FetchMessageData, limit int64) (uid imap.UID, body spool.Ref, res inspected, ok, tooBig bool, err error) {
 	for {
 		it := msg.Next()
 		if it == nil {
-			return uid, body, ok, tooBig, nil
+			return uid, body, res, ok, tooBig, nil
 		}
 		switch it := it.(type) {
 		case imapclient.FetchItemDataUID:
@@ -107,60 +107,32 @@ func readMessage(seg *spool.Segment, msg *imapclient.FetchMessageData, limit int
 			if it.Literal == nil || ok {
 				continue
 			}
-			if body, tooBig, err = spoolLiteral(seg, it.Literal, limit); err != nil {
-				return 0, body, false, false, err
+			if body, res, tooBig, err = spoolAndInspect(seg, it.Literal, limit); err != nil {
+				return 0, body, res, false, false, err
 			}
 			ok = true
 		}
 	}
 }
 
-// spoolLiteral copies a literal into the segment. A literal longer than
-// the server announced and over the limit keeps its first bytes (the
-// header), the rest drained and dropped.
-func spoolLiteral(seg *spool.Segment, lit io.Reader, limit int64) (spool.Ref, bool, error) {
-	w := seg.Begin(limit)
-	_, err := io.Copy(w, lit)
-	if errors.Is(err, spool.ErrTooLarge) {
-		if _, err := io.Copy(io.Discard, lit); err != nil {
-			return spool.Ref{}, false, fmt.Errorf("reading message body: %w", err)
-		}
-		return w.Close(), true, nil
-	}
-	if err != nil {
-		return spool.Ref{}, false, fmt.Errorf("reading message body: %w", err)
-	}
-	return w.Close(), false, nil
-}
-
-// inspectAll parses each spooled message and classifies the well-formed.
-func (s *session) inspectAll(seg *spool.Segment, items []*item) {
+// classifyAll classifies the well-formed messages of a batch (their facts
+// were read while they were fetched) and marks those over the size cap.
+func (s *session) classifyAll(seg *spool.Segment, items []*item) {
 	cls := s.w.Classifier()
 	for _, it := range items {
-		it.inspect(seg, s.w.Mailbox.Name, s.w.Mailbox.Address, cls)
+		if it.truncated {
+			it.problem = &mailparse.Problem{Reason: mailparse.ReasonOverSizeCap,
+				Detail: fmt.Sprintf("%d bytes, over the cap; only the header is kept, the message stays on the server", it.size)}
+			continue
+		}
+		if it.problem != nil {
+			continue
+		}
+		it.classify(cls, triage.Input{
+			Mailbox: s.w.Mailbox.Name, Address: s.w.Mailbox.Address, ReceivedAt: it.internalDate,
+			Facts: it.facts, Open: openSection(seg, it.body),
+		})
 	}
-}
-
-func (it *item) inspect(seg *spool.Segment, mailbox, address string, cls triage.Classifier) {
-	f, err := seg.Section(it.body)
-	if err != nil {
-		it.problem = &mailparse.Problem{Reason: mailparse.ReasonParserFailure, Detail: err.Error()}
-		return
-	}
-	if it.truncated {
-		it.facts, _ = mailparse.InspectHeader(f)
-		it.problem = &mailparse.Problem{Reason: mailparse.ReasonOverSizeCap,
-			Detail: fmt.Sprintf("%d bytes, over the cap; only the header is kept, the message stays on the server", it.size)}
-		return
-	}
-	it.facts, it.problem = mailparse.Inspect(f)
-	if it.problem != nil {
-		return
-	}
-	it.classify(cls, triage.Input{
-		Mailbox: mailbox, Address: address, ReceivedAt: it.internalDate,
-		Facts: it.facts, Open: openSection(seg, it.body),
-	})
 }
 
 // classify runs the classifier; a panic quarantines this message only,

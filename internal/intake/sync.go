@@ -32,12 +32,82 @@ func (s *session) sync(ctx context.Context) error {
 		if len(news) == 0 {
 			return nil
 		}
-		for batch := range slices.Chunk(news, s.w.Mailbox.BatchSize) {
-			if err := s.ingestBatch(ctx, batch); err != nil {
-				return err
-			}
+		if err := s.ingestAll(ctx, news); err != nil {
+			return err
 		}
 	}
+}
+
+// fetched is a batch read into its own spool segment, not yet committed.
+type fetched struct {
+	seg   *spool.Segment
+	items []*item
+	took  time.Duration
+}
+
+// ingestAll brings in the messages batch by batch, in UID order, fetching
+// the next batch (network, spool writes) while this goroutine inspects,
+// commits and moves the previous one (CPU, fsync, SQL). The fetcher lives
+// only as long as this call; a failure on either side stops both, and a
+// batch fetched but not committed is discarded.
+func (s *session) ingestAll(ctx context.Context, news []newMsg) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan fetched, 1)
+	var fetchErr error
+	go func() {
+		defer close(batches)
+		for batch := range slices.Chunk(news, s.w.Mailbox.BatchSize) {
+			f, err := s.fetchOne(batch)
+			if err != nil {
+				fetchErr = err
+				return
+			}
+			select {
+			case batches <- f:
+			case <-ctx.Done():
+				f.seg.Discard()
+				return
+			}
+		}
+	}()
+	var err error
+	var idle time.Duration
+	t := time.Now()
+	for f := range batches {
+		idle += time.Since(t)
+		if err == nil {
+			if err = s.commitBatch(ctx, f); err != nil {
+				cancel()
+			}
+		} else {
+			f.seg.Discard()
+		}
+		t = time.Now()
+	}
+	s.log.Debug("ingest round done", "messages", len(news), "committer_waiting", idle)
+	if err != nil {
+		return err
+	}
+	return fetchErr // read after the channel closed: the fetcher is done
+}
+
+// fetchOne reads a batch into a new segment.
+func (s *session) fetchOne(batch []newMsg) (fetched, error) {
+	t0 := time.Now()
+	seg, err := s.w.Store.Spool().NewSegment(t0)
+	if err != nil {
+		return fetched{}, err
+	}
+	items, err := s.fetchBatch(seg, batch)
+	if err == nil {
+		err = seg.Finish()
+	}
+	if err != nil {
+		seg.Discard()
+		return fetched{}, err
+	}
+	return fetched{seg: seg, items: items, took: time.Since(t0)}, nil
 }
 
 // newMsg is what a cheap first FETCH says of a message.
@@ -68,31 +138,22 @@ func (s *session) listNew(last uint32) ([]newMsg, error) {
 	return out, nil
 }
 
-// ingestBatch fetches, inspects, classifies and records a batch, commits
+// commitBatch inspects, classifies and records a fetched batch, commits
 // it, and only then moves the messages out of the watched folder.
-func (s *session) ingestBatch(ctx context.Context, batch []newMsg) error {
-	t0 := time.Now()
-	seg, err := s.w.Store.Spool().NewSegment(t0)
-	if err != nil {
-		return err
-	}
-	defer seg.Close()
-	items, err := s.fetchBatch(seg, batch)
-	if err != nil {
-		seg.Discard()
-		return err
-	}
+func (s *session) commitBatch(ctx context.Context, f fetched) error {
+	seg, items := f.seg, f.items
 	t1 := time.Now()
-	s.inspectAll(seg, items)
+	s.classifyAll(seg, items)
 	t2 := time.Now()
 	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items))
 	if err != nil {
 		seg.Discard()
 		return err
 	}
+	seg.Close()
 	t3 := time.Now()
 	defer func() {
-		s.log.Debug("batch done", "messages", len(items), "fetch", t1.Sub(t0), "inspect", t2.Sub(t1),
+		s.log.Debug("batch done", "messages", len(items), "fetch", f.took, "classify", t2.Sub(t1),
 			"store", t3.Sub(t2), "move", time.Since(t3))
 	}()
 	for i, r := range results {

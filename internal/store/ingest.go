@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -19,7 +20,7 @@ import (
 type Item struct {
 	UID          uint32
 	InternalDate time.Time
-	Size         int64          // RFC822.SIZE
+	Size         int64     // RFC822.SIZE
 	Body         spool.Ref // the bytes kept (the header only when Truncated)
 	Truncated    bool
 	Facts        mailparse.Facts
@@ -59,10 +60,14 @@ func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, 
 		seg.Name, seg.Size(), ts(now)); err != nil {
 		return nil, fmt.Errorf("recording spool segment: %w", err)
 	}
+	seen, err := recordedUIDs(ctx, tx, mailbox, uidvalidity, items)
+	if err != nil {
+		return nil, err
+	}
 	results := make([]Result, 0, len(items))
 	var maxUID uint32
 	for _, it := range items {
-		r, err := s.ingestOne(ctx, tx, mailbox, uidvalidity, it, now)
+		r, err := s.ingestOne(ctx, tx, mailbox, uidvalidity, it, now, seen[it.UID])
 		if err != nil {
 			return nil, fmt.Errorf("recording uid %d: %w", it.UID, err)
 		}
@@ -81,9 +86,10 @@ func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, 
 	return results, nil
 }
 
-func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, it Item, now time.Time) (Result, error) {
+func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, it Item, now time.Time, recorded bool) (Result, error) {
 	r := Result{UID: it.UID}
-	if prior, ok, err := sightingResult(ctx, tx, mailbox, uidvalidity, it.UID); err != nil || ok {
+	if recorded {
+		prior, _, err := sightingResult(ctx, tx, mailbox, uidvalidity, it.UID)
 		return prior, err
 	}
 	id, outcome, err := knownMessage(ctx, tx, it.Facts.MessageID, it.Body.SHA256)
@@ -99,8 +105,8 @@ func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 		if err := insertSighting(ctx, tx, mailbox, uidvalidity, it.UID, id, now); err != nil {
 			return r, err
 		}
-		return r, addEvent(ctx, tx, now, id, mailbox, "seen-again", map[string]any{
-			"uidvalidity": uidvalidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol})
+		return r, addEvents(ctx, tx, now, id, mailbox, event{"seen-again", map[string]any{
+			"uidvalidity": uidvalidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol}})
 	}
 	return s.recordNew(ctx, tx, mailbox, uidvalidity, it, now)
 }
@@ -131,27 +137,23 @@ func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 	if err := insertSighting(ctx, tx, mailbox, uidvalidity, it.UID, r.Message, now); err != nil {
 		return r, err
 	}
-	if err := addEvent(ctx, tx, now, r.Message, mailbox, "received", map[string]any{
+	events := []event{{"received", map[string]any{
 		"uidvalidity": uidvalidity, "uid": it.UID, "size": it.Size, "sha256": it.Body.SHA256,
-		"internal_date": ts(it.InternalDate), "message_id": it.Facts.MessageID}); err != nil {
-		return r, err
+		"internal_date": ts(it.InternalDate), "message_id": it.Facts.MessageID}}}
+	switch {
+	case it.Problem != nil:
+		events = append(events, event{"quarantined", map[string]any{
+			"reason": it.Problem.Reason, "detail": it.Problem.Detail, "truncated": it.Truncated}})
+	case r.Outcome == triage.Accepted:
+		if r.Protocol, err = s.assignProtocol(ctx, tx, r.Message, now); err != nil {
+			return r, err
+		}
+		events = append(events, event{"classified", map[string]any{"outcome": r.Outcome, "reasons": r.Reasons}},
+			event{"protocolled", map[string]any{"protocol": r.Protocol}})
+	default:
+		events = append(events, event{"classified", map[string]any{"outcome": r.Outcome, "reasons": r.Reasons}})
 	}
-	if it.Problem != nil {
-		return r, addEvent(ctx, tx, now, r.Message, mailbox, "quarantined", map[string]any{
-			"reason": it.Problem.Reason, "detail": it.Problem.Detail, "truncated": it.Truncated})
-	}
-	if err := addEvent(ctx, tx, now, r.Message, mailbox, "classified", map[string]any{
-		"outcome": r.Outcome, "reasons": r.Reasons}); err != nil {
-		return r, err
-	}
-	if r.Outcome != triage.Accepted {
-		return r, nil
-	}
-	r.Protocol, err = s.assignProtocol(ctx, tx, r.Message, now)
-	if err != nil {
-		return r, err
-	}
-	return r, addEvent(ctx, tx, now, r.Message, mailbox, "protocolled", map[string]any{"protocol": r.Protocol})
+	return r, addEvents(ctx, tx, now, r.Message, mailbox, events...)
 }
 
 // assignProtocol gives the next number of the office's current year, in
@@ -222,21 +224,64 @@ func insertSighting(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity
 	return nil
 }
 
-// addEvent appends one event; detail is stored as a JSON object.
-func addEvent(ctx context.Context, tx *sql.Tx, at time.Time, message int64, mailbox, kind string, detail map[string]any) error {
-	d, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("encoding event: %w", err)
-	}
+// event is one step to append to the log; detail is stored as JSON.
+type event struct {
+	kind   string
+	detail map[string]any
+}
+
+// addEvents appends events of one message (0: none) in one statement, in
+// order.
+func addEvents(ctx context.Context, tx *sql.Tx, at time.Time, message int64, mailbox string, events ...event) error {
 	var msg any
 	if message != 0 {
 		msg = message
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, message, mailbox, kind, detail) VALUES (?, ?, ?, ?, ?)`,
-		ts(at), msg, mailbox, kind, string(d)); err != nil {
-		return fmt.Errorf("appending %s event: %w", kind, err)
+	q := strings.Builder{}
+	q.WriteString(`INSERT INTO events (at, message, mailbox, kind, detail) VALUES `)
+	args := make([]any, 0, 5*len(events))
+	for i, e := range events {
+		d, err := json.Marshal(e.detail)
+		if err != nil {
+			return fmt.Errorf("encoding event: %w", err)
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?)")
+		args = append(args, ts(at), msg, mailbox, e.kind, string(d))
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("appending %s event: %w", events[0].kind, err)
 	}
 	return nil
+}
+
+// recordedUIDs returns which of the items' UIDs already have a sighting
+// (a batch fetched again after a crash between commit and move).
+func recordedUIDs(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, items []Item) (map[uint32]bool, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	lo, hi := items[0].UID, items[0].UID
+	for _, it := range items {
+		lo, hi = min(lo, it.UID), max(hi, it.UID)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT uid FROM sightings WHERE mailbox = ? AND uidvalidity = ? AND uid BETWEEN ? AND ?`,
+		mailbox, uidvalidity, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("looking up sightings: %w", err)
+	}
+	defer rows.Close()
+	seen := map[uint32]bool{}
+	for rows.Next() {
+		var uid uint32
+		if err := rows.Scan(&uid); err != nil {
+			return nil, fmt.Errorf("reading sightings: %w", err)
+		}
+		seen[uid] = true
+	}
+	return seen, rows.Err()
 }
 
 // clip bounds a header value kept in a column (the full header stays in the spool).

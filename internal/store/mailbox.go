@@ -60,7 +60,7 @@ func (s *Store) SetUIDValidity(ctx context.Context, mailbox string, v uint32) (b
 		return false, fmt.Errorf("writing uidvalidity: %w", err)
 	}
 	if old != 0 {
-		if err := addEvent(ctx, tx, now, 0, mailbox, "uidvalidity-changed", map[string]any{"old": old, "new": v}); err != nil {
+		if err := addEvents(ctx, tx, now, 0, mailbox, event{"uidvalidity-changed", map[string]any{"old": old, "new": v}}); err != nil {
 			return false, err
 		}
 	}
@@ -137,7 +137,7 @@ func (s *Store) MarkMoved(ctx context.Context, mailbox string, uidvalidity uint3
 		if err != nil {
 			return fmt.Errorf("recording move of uid %d: %w", uid, err)
 		}
-		if err := addEvent(ctx, tx, now, msg, mailbox, "moved", map[string]any{"uid": uid, "folder": folder}); err != nil {
+		if err := addEvents(ctx, tx, now, msg, mailbox, event{"moved", map[string]any{"uid": uid, "folder": folder}}); err != nil {
 			return err
 		}
 	}

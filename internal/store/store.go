@@ -71,7 +71,7 @@ func (s *Store) open(ctx context.Context, dir string) error {
 	}
 	s.spool = sp
 	dsn := "file:" + filepath.Join(dir, "gatewayd.db") +
-		"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_foreign_keys=on&_txlock=immediate"
+		"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_foreign_keys=on&_txlock=immediate&_stmt_cache_size=64"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return fmt.Errorf("opening database: %w", err)
