@@ -20,7 +20,9 @@ import (
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/demo"
+	"gatewayd/internal/report"
 	"gatewayd/internal/sdnotify"
+	"gatewayd/internal/store"
 )
 
 // Exit codes: 2 means bad configuration (systemd does not restart on it).
@@ -35,6 +37,8 @@ const usage = `usage: gatewayd <command> [flags]
 commands:
   run      --config FILE   run the daemon
   check    --config FILE   check the configuration, print every problem
+  show     --config FILE PROTOCOL|ID
+                           show what is recorded of a message: every step, with its time
   demo                     run a local demo on embedded sample mails
   version                  print the version
 `
@@ -53,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "show":
+		return cmdShow(args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
@@ -75,24 +81,52 @@ func version() string {
 }
 
 // loadConfig parses the --config flag and loads the file; on error it
-// prints every problem and returns nil.
-func loadConfig(name string, args []string, stderr io.Writer) *config.Config {
+// prints every problem and returns nil. It returns the other arguments too.
+func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, []string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/gatewayd/gatewayd.yaml", "configuration file")
 	if err := fs.Parse(args); err != nil {
-		return nil
+		return nil, nil
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return nil
+		return nil, nil
 	}
-	return cfg
+	return cfg, fs.Args()
+}
+
+func cmdShow(args []string, stdout, stderr io.Writer) int {
+	cfg, rest := loadConfig("show", args, stderr)
+	if cfg == nil {
+		return exitBadConfig
+	}
+	if len(rest) != 1 {
+		fmt.Fprint(stderr, "usage: gatewayd show --config FILE PROTOCOL|ID\n")
+		return exitBadConfig
+	}
+	return showMessage(cfg.StateDir, rest[0], stdout, stderr)
+}
+
+func showMessage(stateDir, key string, stdout, stderr io.Writer) int {
+	r, err := store.OpenReader(stateDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatewayd show:", err)
+		return exitFailure
+	}
+	defer r.Close()
+	m, evs, err := r.History(context.Background(), key)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatewayd show:", err)
+		return exitFailure
+	}
+	report.History(stdout, m, evs)
+	return exitOK
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	cfg := loadConfig("check", args, stderr)
+	cfg, _ := loadConfig("check", args, stderr)
 	if cfg == nil {
 		return exitBadConfig
 	}
@@ -101,7 +135,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdRun(args []string, stderr io.Writer) int {
-	cfg := loadConfig("run", args, stderr)
+	cfg, _ := loadConfig("run", args, stderr)
 	if cfg == nil {
 		return exitBadConfig
 	}

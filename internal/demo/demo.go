@@ -25,6 +25,7 @@ import (
 	"gatewayd/internal/intake"
 	"gatewayd/internal/mailparse"
 	"gatewayd/internal/memimap"
+	"gatewayd/internal/report"
 	"gatewayd/internal/store"
 )
 
@@ -68,12 +69,41 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fmt.Fprintf(o.Out, "gatewayd demo: %d sample mails delivered to %d mailboxes on %s (in-process IMAP)\n",
 		len(samples), len(cfg.Mailboxes), srv.Addr)
-	fmt.Fprintf(o.Out, "state (SQLite + spool): %s\n\n", dir)
+	if o.StateDir == "" {
+		fmt.Fprintf(o.Out, "state (SQLite + spool): %s (removed at exit; keep it with -state DIR)\n\n", dir)
+	} else {
+		fmt.Fprintf(o.Out, "state (SQLite + spool): %s\n\n", dir)
+	}
 	rec := &recorder{want: len(samples), done: make(chan struct{})}
 	if err := runDaemon(ctx, cfg, o, rec); err != nil {
 		return err
 	}
 	rec.print(o.Out)
+	return printHistory(o.Out, dir, rec)
+}
+
+// printHistory shows the event log of the first protocolled sample.
+func printHistory(w io.Writer, dir string, rec *recorder) error {
+	label := ""
+	for _, r := range rec.rows {
+		if r.r.Protocol != "" && r.r.SeenAgain {
+			label = r.r.Protocol // the one seen twice shows the most
+		}
+	}
+	if label == "" {
+		return nil
+	}
+	r, err := store.OpenReader(dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	m, evs, err := r.History(context.Background(), label)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nWhat is recorded of %s (gatewayd show --config FILE %s):\n\n", label, label)
+	report.History(w, m, evs)
 	return nil
 }
 

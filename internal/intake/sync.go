@@ -157,16 +157,24 @@ func (s *session) commitBatch(ctx context.Context, f fetched) error {
 			"store", t3.Sub(t2), "move", time.Since(t3))
 	}()
 	for i, r := range results {
-		s.report(r, items[i])
+		s.logResult(r, items[i])
 	}
 	moves := make([]store.PendingMove, len(results))
 	for i, r := range results {
 		moves[i] = store.PendingMove{UID: r.UID, Outcome: r.Outcome}
 	}
-	return s.move(ctx, moves)
+	if err := s.move(ctx, moves); err != nil {
+		return err
+	}
+	if s.w.Observer != nil {
+		for i, r := range results {
+			s.w.Observer(s.w.Mailbox.Name, r, items[i].facts)
+		}
+	}
+	return nil
 }
 
-func (s *session) report(r store.Result, it *item) {
+func (s *session) logResult(r store.Result, it *item) {
 	attrs := []any{"uid", r.UID, "message_id", it.facts.MessageID, "outcome", r.Outcome}
 	if len(r.Reasons) > 0 {
 		attrs = append(attrs, "reasons", r.Reasons)
@@ -178,9 +186,6 @@ func (s *session) report(r store.Result, it *item) {
 		s.log.Info("message seen again, nothing assigned", attrs...)
 	} else {
 		s.log.Info("message recorded", attrs...)
-	}
-	if s.w.Observer != nil {
-		s.w.Observer(s.w.Mailbox.Name, r, it.facts)
 	}
 }
 

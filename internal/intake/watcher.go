@@ -40,7 +40,7 @@ func (b Backoff) next(attempts int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// Observer is told of every recorded message (the demo prints them).
+// Observer is told of every message recorded and moved (the demo prints them).
 type Observer func(mailbox string, r store.Result, f mailparse.Facts)
 
 // Watcher owns the loop of one mailbox.
