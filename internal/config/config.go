@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -68,13 +69,15 @@ func (m Mailbox) UseIdle() bool { return m.Idle == nil || *m.Idle }
 
 // IMAP is how to reach and log in to a mailbox.
 type IMAP struct {
-	Host         string `yaml:"host"`
-	Port         int    `yaml:"port"`
-	TLS          string `yaml:"tls"` // implicit, starttls, plain
-	User         string `yaml:"user"`
-	PasswordFile string `yaml:"password_file"`
-	PasswordEnv  string `yaml:"password_env"`
-	Password     string `yaml:"-"` // read from the file or the environment
+	Host         string         `yaml:"host"`
+	Port         int            `yaml:"port"`
+	TLS          string         `yaml:"tls"` // implicit, starttls, plain
+	User         string         `yaml:"user"`
+	PasswordFile string         `yaml:"password_file"`
+	PasswordEnv  string         `yaml:"password_env"`
+	CAFile       string         `yaml:"ca_file"` // PEM certificates trusted beside the system's
+	Password     string         `yaml:"-"`       // read from the file or the environment
+	RootCAs      *x509.CertPool `yaml:"-"`       // nil: the system's
 }
 
 // Address returns host:port.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"fmt"
 	"os"
 	"regexp"
@@ -112,6 +113,31 @@ func (i *IMAP) validate(v *validator, p string) {
 		v.errf(p, "imap.user is required")
 	}
 	i.loadPassword(v, p)
+	i.loadCAs(v, p)
+}
+
+// loadCAs adds the certificates of ca_file to the system's trust.
+func (i *IMAP) loadCAs(v *validator, p string) {
+	if i.CAFile == "" {
+		return
+	}
+	if i.TLS == TLSPlain {
+		v.errf(p+".ca_file", "ca_file is set but imap.tls is plain")
+	}
+	pem, err := os.ReadFile(i.CAFile)
+	if err != nil {
+		v.errf(p+".ca_file", "cannot read ca_file: %v", unwrapPath(err))
+		return
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		v.errf(p+".ca_file", "ca_file %s holds no PEM certificate", i.CAFile)
+		return
+	}
+	i.RootCAs = pool
 }
 
 // loadPassword reads the password from its file or environment variable.

@@ -16,7 +16,7 @@ import (
 // is how a blocking go-imap call (which takes no context) is interrupted.
 func dial(ctx context.Context, cfg config.IMAP, opts *imapclient.Options) (*imapclient.Client, error) {
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: time.Minute}
-	tcfg := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
+	tcfg := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}
 	var (
 		c   *imapclient.Client
 		err error

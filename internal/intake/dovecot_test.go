@@ -209,3 +209,70 @@ func TestDovecot_YearRollover(t *testing.T) {
 		t.Errorf("first label of 2027 = %q, want INPS.FE.2027.0000001", label)
 	}
 }
+
+// TestDovecot_failingMailboxBlocksNoOther: one mailbox with a wrong
+// password and one on a closed port fail and retry with backoff, while the
+// healthy one ingests.
+func TestDovecot_failingMailboxBlocksNoOther(t *testing.T) {
+	srv := startDovecot(t)
+	c := srv.Client(testUser, testPass)
+	dovecot.Append(t, c, "INBOX", testenv.Messages("iso", 30)...)
+	state := t.TempDir()
+	good := mailbox(srv, "", "")
+	badPass := mailbox(srv, "", "")
+	badPass.Name, badPass.Password = "wrong-password", "not-the-password"
+	closed := mailbox(srv, "", "")
+	closed.Name, closed.Addr = "closed-port", "127.0.0.1:1"
+	start(t, testenv.Config(t, state, badPass, closed, good), nil, nil)
+	db := testenv.OpenDB(t, state)
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE mailbox = 'gestione-credito' AND moved_at IS NOT NULL`)
+		return n == 30, fmt.Sprintf("%d of 30 moved", n)
+	})
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM mailbox_state WHERE attempts > 0 AND last_error != '' AND next_attempt != ''`)
+		return n == 2, fmt.Sprintf("%d failing mailboxes with a stored failure and next attempt, want 2", n)
+	})
+	var lastErr string
+	db.QueryRow(`SELECT last_error FROM mailbox_state WHERE mailbox = 'wrong-password'`).Scan(&lastErr)
+	if !strings.Contains(lastErr, "login") {
+		t.Errorf("wrong-password's last error = %q, want a login failure", lastErr)
+	}
+}
+
+// TestDovecot_TLS: implicit TLS and STARTTLS, trusting the server's
+// certificate through ca_file; without it the certificate is refused.
+func TestDovecot_TLS(t *testing.T) {
+	srv := dovecot.StartTLS(t, map[string]string{testUser: testPass})
+	c := srv.Client(testUser, testPass)
+	for _, tc := range []struct {
+		mode, addr, ca string
+		want          int
+	}{
+		{"implicit", fmt.Sprintf("127.0.0.1:%d", srv.TLSPort), srv.CAFile, 3},
+		{"starttls", srv.Addr(), srv.CAFile, 3},
+		{"implicit", fmt.Sprintf("127.0.0.1:%d", srv.TLSPort), "", 0},
+	} {
+		t.Run(fmt.Sprintf("%s/ca=%v", tc.mode, tc.ca != ""), func(t *testing.T) {
+			folder := fmt.Sprintf("In-%s-%v", tc.mode, tc.ca != "")
+			dovecot.Append(t, c, folder, testenv.Messages(folder, 3)...)
+			m := mailbox(srv, folder, "")
+			m.Addr, m.TLS, m.CAFile = tc.addr, tc.mode, tc.ca
+			state := t.TempDir()
+			start(t, testenv.Config(t, state, m), nil, nil)
+			db := testenv.OpenDB(t, state)
+			if tc.want == 0 {
+				testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+					var e string
+					db.QueryRow(`SELECT last_error FROM mailbox_state`).Scan(&e)
+					return strings.Contains(e, "certificate"), "no certificate error recorded: " + e
+				})
+				return
+			}
+			testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+				n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`)
+				return n == tc.want, fmt.Sprintf("%d of %d moved", n, tc.want)
+			})
+		})
+	}
+}

@@ -47,6 +47,7 @@ func Messages(prefix string, n int) [][]byte {
 type Mailbox struct {
 	Name, Address, Addr, User, Password, Folder string
 	PollInterval                                string // default 1s
+	TLS, CAFile                                 string // default plain
 	Extra                                       string // more YAML lines for the mailbox, indented by 4
 }
 
@@ -70,9 +71,16 @@ func Config(t T, stateDir string, boxes ...Mailbox) *config.Config {
 		if poll == "" {
 			poll = "1s"
 		}
+		tlsMode, ca := m.TLS, ""
+		if tlsMode == "" {
+			tlsMode = "plain"
+		}
+		if m.CAFile != "" {
+			ca = fmt.Sprintf(", ca_file: %q", m.CAFile)
+		}
 		fmt.Fprintf(&b, "  - name: %s\n    address: %s\n    folder: %q\n    poll_interval: %s\n"+
-			"    imap: {host: %s, port: %s, tls: plain, user: %s, password_file: %q}\n%s",
-			m.Name, m.Address, folder, poll, host, port, m.User, pw, m.Extra)
+			"    imap: {host: %s, port: %s, tls: %s, user: %s, password_file: %q%s}\n%s",
+			m.Name, m.Address, folder, poll, host, port, tlsMode, m.User, pw, ca, m.Extra)
 	}
 	path := filepath.Join(dir, "gatewayd.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

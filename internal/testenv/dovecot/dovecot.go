@@ -36,9 +36,11 @@ type T interface {
 
 // Server is a running test Dovecot.
 type Server struct {
-	Host string
-	Port int
-	Root string
+	Host    string
+	Port    int // plain IMAP (STARTTLS offered when TLS is on)
+	TLSPort int // implicit TLS, when started with StartTLS
+	CAFile  string
+	Root    string
 	t    T
 	bin  string
 	cmd  *exec.Cmd
@@ -65,11 +67,24 @@ func Binary(t T) string {
 // Start starts Dovecot with the given users (name → password) and stops
 // it when the test ends.
 func Start(t T, users map[string]string) *Server {
+	return start(t, users, false)
+}
+
+// StartTLS is Start with TLS: STARTTLS on Port, implicit TLS on TLSPort,
+// a self-signed certificate in CAFile.
+func StartTLS(t T, users map[string]string) *Server {
+	return start(t, users, true)
+}
+
+func start(t T, users map[string]string, withTLS bool) *Server {
 	t.Helper()
 	s := &Server{Host: "127.0.0.1", Port: freePort(t), t: t, bin: Binary(t)}
 	s.Root = t.TempDir()
 	makeTraversable(t, s.Root)
 	s.writeConfig(users)
+	if withTLS {
+		s.enableTLS()
+	}
 	s.start()
 	t.Cleanup(s.Stop)
 	return s
@@ -156,6 +171,21 @@ func (s *Server) start() {
 	log, _ := os.ReadFile(filepath.Join(s.Root, "dovecot.log"))
 	so, _ := os.ReadFile(filepath.Join(s.Root, "dovecot.stdout"))
 	s.t.Fatalf("dovecot did not listen on %s within 15s\n%s\n%s", s.Addr(), so, log)
+}
+
+// enableTLS turns on STARTTLS on the plain port and adds an implicit TLS
+// listener.
+func (s *Server) enableTLS() {
+	cert, key := writeCert(s.t, s.Root)
+	s.CAFile = cert
+	s.TLSPort = freePort(s.t)
+	path := filepath.Join(s.Root, "dovecot.conf")
+	conf, err := os.ReadFile(path)
+	must(s.t, err)
+	c := strings.Replace(string(conf), "ssl = no\n", "ssl = yes\nssl_cert = <"+cert+"\nssl_key = <"+key+"\n", 1)
+	c = strings.Replace(c, "  inet_listener imaps {\n    port = 0\n  }",
+		"  inet_listener imaps {\n    address = 127.0.0.1\n    port = "+strconv.Itoa(s.TLSPort)+"\n    ssl = yes\n  }", 1)
+	must(s.t, os.WriteFile(path, []byte(c), 0o644))
 }
 
 // Stop stops Dovecot (SIGTERM to its process group) and waits for it.
