@@ -247,7 +247,7 @@ func TestDovecot_TLS(t *testing.T) {
 	c := srv.Client(testUser, testPass)
 	for _, tc := range []struct {
 		mode, addr, ca string
-		want          int
+		want           int
 	}{
 		{"implicit", fmt.Sprintf("127.0.0.1:%d", srv.TLSPort), srv.CAFile, 3},
 		{"starttls", srv.Addr(), srv.CAFile, 3},

@@ -41,9 +41,9 @@ type Server struct {
 	TLSPort int // implicit TLS, when started with StartTLS
 	CAFile  string
 	Root    string
-	t    T
-	bin  string
-	cmd  *exec.Cmd
+	t       T
+	bin     string
+	cmd     *exec.Cmd
 }
 
 // Addr returns host:port.
