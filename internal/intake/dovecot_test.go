@@ -36,10 +36,7 @@ func TestDovecot_500Messages(t *testing.T) {
 	state := t.TempDir()
 	start(t, testenv.Config(t, state, mailbox(srv, "", "")), nil, nil)
 	db := testenv.OpenDB(t, state)
-	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
-		n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`)
-		return n == 500, fmt.Sprintf("%d of 500 moved", n)
-	})
+	waitMoved(t, db, 500, 60*time.Second)
 	testenv.CheckProtocols(t, db, protocol.Year(time.Now()), 500)
 	if n := dovecot.Count(t, c, "INBOX"); n != 0 {
 		t.Errorf("INBOX holds %d messages, want 0", n)
@@ -73,10 +70,7 @@ func TestDovecot_ServerRestart(t *testing.T) {
 	srv.Restart()
 	c = srv.Client(testUser, testPass)
 	dovecot.Append(t, c, "INBOX", testenv.Messages("after", 50)...)
-	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
-		n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`)
-		return n == 100, fmt.Sprintf("%d of 100 moved", n)
-	})
+	waitMoved(t, db, 100, 30*time.Second)
 	testenv.CheckProtocols(t, db, protocol.Year(time.Now()), 100)
 	if n := testenv.Int(t, db, `SELECT attempts FROM mailbox_state`); n != 0 {
 		t.Errorf("attempts = %d after recovery, want 0", n)
@@ -96,10 +90,7 @@ func TestDovecot_UIDValidityChange(t *testing.T) {
 	state := t.TempDir()
 	start(t, testenv.Config(t, state, mailbox(srv, "Intake", "")), nil, nil)
 	db := testenv.OpenDB(t, state)
-	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
-		n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`)
-		return n == 20, fmt.Sprintf("%d of 20 moved", n)
-	})
+	waitMoved(t, db, 20, 30*time.Second)
 	if err := c.Delete("Intake").Wait(); err != nil {
 		t.Fatalf("deleting Intake: %v", err)
 	}

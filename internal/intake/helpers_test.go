@@ -2,6 +2,8 @@ package intake_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/intake"
+	"gatewayd/internal/testenv"
 	"gatewayd/internal/triage"
 )
 
@@ -76,4 +79,13 @@ func (c *clock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
 	c.mu.Unlock()
+}
+
+// waitMoved waits until want sightings are recorded as moved.
+func waitMoved(t *testing.T, db *sql.DB, want int, timeout time.Duration) {
+	t.Helper()
+	testenv.Eventually(t, timeout, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`)
+		return n == want, fmt.Sprintf("%d of %d moved", n, want)
+	})
 }
