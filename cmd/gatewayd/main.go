@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/demo"
 	"gatewayd/internal/report"
+	"gatewayd/internal/rules"
 	"gatewayd/internal/sdnotify"
 	"gatewayd/internal/store"
 )
@@ -36,7 +38,10 @@ const usage = `usage: gatewayd <command> [flags]
 
 commands:
   run      --config FILE   run the daemon
-  check    --config FILE   check the configuration, print every problem
+  check    --config FILE | --rules DIR
+                           check the configuration (and its rules), print every problem
+  triage   --rules DIR --mailbox ADDRESS [--at RFC3339] [--pec-trust PEMFILE] FILE.eml
+                           decide on one message as the daemon would; JSON on stdout
   show     --config FILE PROTOCOL|ID
                            show what is recorded of a message: every step, with its time
   demo                     run a local demo on embedded sample mails
@@ -57,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "triage":
+		return cmdTriage(args[1:], stdout, stderr)
 	case "show":
 		return cmdShow(args[1:], stdout, stderr)
 	case "demo":
@@ -126,6 +133,16 @@ func showMessage(stateDir, key string, stdout, stderr io.Writer) int {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "--rules" || len(args) == 1 && strings.HasPrefix(args[0], "--rules=") {
+		dir := strings.TrimPrefix(args[len(args)-1], "--rules=")
+		r, err := rules.Load(dir)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitBadConfig
+		}
+		fmt.Fprintf(stdout, "%s: ok (%s, %d mailboxes)\n", dir, r.Office.Name, len(r.Mailboxes))
+		return exitOK
+	}
 	cfg, _ := loadConfig("check", args, stderr)
 	if cfg == nil {
 		return exitBadConfig

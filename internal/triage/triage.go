@@ -40,10 +40,32 @@ type ReadSeekCloser interface {
 	Close() error
 }
 
-// Decision is a classifier's verdict with the reason codes behind it.
+// Decision is a classifier's verdict with the reason codes behind it and
+// what it understood of the message (the answers quote it).
 type Decision struct {
-	Outcome Outcome  `json:"outcome"`
-	Reasons []string `json:"reasons"`
+	Outcome       Outcome  `json:"outcome"`
+	Reasons       []string `json:"reasons"`
+	CodiceFiscale string   `json:"codice_fiscale,omitempty"`
+	// InvalidValue is what was written as a codice fiscale but fails its check.
+	InvalidValue string   `json:"invalid_value,omitempty"`
+	Gestione     string   `json:"gestione,omitempty"`
+	Summary      string   `json:"summary,omitempty"`
+	Subject      string   `json:"subject,omitempty"` // the subject judged (for PEC: the original's)
+	Sender       string   `json:"sender,omitempty"`  // the real sender (for PEC: daticert's mittente)
+	PEC          *PECInfo `json:"pec,omitempty"`
+	Due          string   `json:"due,omitempty"` // YYYY-MM-DD, when accepted
+	// RightMailbox is where the mail should have gone (wrong-mailbox).
+	RightMailbox string `json:"right_mailbox,omitempty"`
+	// Service is the online service to use (telematic-only, use-cassetto).
+	Service string `json:"service,omitempty"`
+}
+
+// PECInfo is what the PEC check found.
+type PECInfo struct {
+	Envelope  bool   `json:"envelope"`  // PEC transport headers present
+	Kind      string `json:"kind"`      // posta-certificata, accettazione, …, or none
+	Signature string `json:"signature"` // valid, invalid, untrusted, missing
+	Sender    string `json:"sender,omitempty"`
 }
 
 // Classifier decides on one well-formed message. It must be safe for

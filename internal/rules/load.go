@@ -1,0 +1,290 @@
+package rules
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gatewayd/internal/config"
+	"gatewayd/internal/subject"
+	"gatewayd/internal/workdays"
+)
+
+// The files of a rules directory.
+const (
+	FileUfficio     = "ufficio.yaml"
+	FileCaselle     = "caselle.yaml"
+	FileVocabolario = "vocabolario.yaml"
+)
+
+// ufficioFile is ufficio.yaml.
+type ufficioFile struct {
+	Ufficio struct {
+		Nome   string `yaml:"nome"`
+		Codice string `yaml:"codice"`
+		Citta  string `yaml:"citta"`
+	} `yaml:"ufficio"`
+	Calendario struct {
+		SantoPatrono struct {
+			Nome   string `yaml:"nome"`
+			Giorno int    `yaml:"giorno"`
+			Mese   int    `yaml:"mese"`
+		} `yaml:"santo_patrono"`
+		OrarioLimite string `yaml:"orario_limite"`
+		Chiusure     []struct {
+			Data   string `yaml:"data"`
+			Motivo string `yaml:"motivo"`
+		} `yaml:"chiusure"`
+	} `yaml:"calendario"`
+	Ordine struct {
+		Mittenti []string `yaml:"mittenti"`
+	} `yaml:"ordine"`
+	Cassetto struct {
+		RespingiAziendeConDipendenti bool   `yaml:"respingi_aziende_con_dipendenti"`
+		MarcatoreEsclusione          string `yaml:"marcatore_esclusione"`
+		Servizio                     string `yaml:"servizio"`
+	} `yaml:"cassetto"`
+	Oggetto struct {
+		LunghezzaMinimaSintesi int `yaml:"lunghezza_minima_sintesi"`
+	} `yaml:"oggetto"`
+	PEC struct {
+		AncoreFiducia     []string `yaml:"ancore_fiducia"`
+		SostituisciAncore bool     `yaml:"sostituisci_ancore"`
+	} `yaml:"pec"`
+}
+
+// caselleFile is caselle.yaml.
+type caselleFile struct {
+	Caselle []struct {
+		Indirizzo        string `yaml:"indirizzo"`
+		Tipo             string `yaml:"tipo"`
+		GiorniLavorativi int    `yaml:"giorni_lavorativi"`
+		CasellaDURC      string `yaml:"casella_durc"`
+		Responsabile     string `yaml:"responsabile"`
+	} `yaml:"caselle"`
+}
+
+// vocabolarioFile is vocabolario.yaml.
+type vocabolarioFile struct {
+	Gestioni []struct {
+		Nome     string   `yaml:"nome"`
+		Sinonimi []string `yaml:"sinonimi"`
+	} `yaml:"gestioni"`
+	DURC struct {
+		ParoleChiave []string `yaml:"parole_chiave"`
+	} `yaml:"durc"`
+	ServiziTelematici []struct {
+		Nome         string   `yaml:"nome"`
+		ParoleChiave []string `yaml:"parole_chiave"`
+		Servizio     string   `yaml:"servizio"`
+	} `yaml:"servizi_telematici"`
+}
+
+// Gestioni are the canonical names the vocabulary must use.
+var Gestioni = []string{"aziende-con-dipendenti", "lavoratori-domestici", "artigiani", "commercianti",
+	"gestione-separata", "aziende-agricole", "sport-spettacolo"}
+
+// Load reads and validates the rules directory dir.
+func Load(dir string) (*Rules, error) {
+	r := &Rules{Dir: dir, Mailboxes: map[string]*Mailbox{}, Ordine: map[string]bool{}}
+	var errs config.Errors
+	var caselle *config.File
+	var uf ufficioFile
+	var cf caselleFile
+	var vf vocabolarioFile
+	for _, f := range []struct {
+		name string
+		v    any
+		load func(*config.File)
+	}{
+		{FileUfficio, &uf, func(f *config.File) { r.loadUfficio(f, &uf) }},
+		{FileCaselle, &cf, func(f *config.File) { r.loadCaselle(f, &cf) }},
+		{FileVocabolario, &vf, func(f *config.File) { r.loadVocabolario(f, &vf) }},
+	} {
+		path := filepath.Join(dir, f.name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, config.Error{File: path, Msg: fmt.Sprintf("cannot read: %v", err)})
+			continue
+		}
+		file := config.DecodeFile(path, data, f.v)
+		f.load(file)
+		if f.name == FileCaselle {
+			caselle = file
+		} else {
+			errs = append(errs, file.Errs...)
+		}
+	}
+	if caselle != nil {
+		r.crossCheck(caselle)
+		errs = append(errs, caselle.Errs...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return r, nil
+}
+
+func (r *Rules) loadUfficio(f *config.File, u *ufficioFile) {
+	r.Office = Office{Name: strings.TrimSpace(u.Ufficio.Nome), Code: u.Ufficio.Codice, City: u.Ufficio.Citta}
+	if r.Office.Name == "" {
+		f.Errf("ufficio", "ufficio.nome è obbligatorio (office name required)")
+	}
+	if r.Office.Code == "" {
+		f.Errf("ufficio", "ufficio.codice è obbligatorio (office code required)")
+	}
+	r.Calendar = loadCalendar(f, u)
+	for i, m := range u.Ordine.Mittenti {
+		if !validAddress(m) {
+			f.Errf(fmt.Sprintf("ordine.mittenti.%d", i), "%q is not an e-mail address", m)
+		}
+		r.Ordine[strings.ToLower(m)] = true
+	}
+	r.Cassetto = Cassetto{Refuse: u.Cassetto.RespingiAziendeConDipendenti,
+		OptOutMarker: strings.TrimSpace(u.Cassetto.MarcatoreEsclusione), Service: u.Cassetto.Servizio}
+	r.MinSummary = u.Oggetto.LunghezzaMinimaSintesi
+	if r.MinSummary < 1 || r.MinSummary > 200 {
+		f.Errf("oggetto.lunghezza_minima_sintesi", "lunghezza_minima_sintesi %d: use 1 to 200", r.MinSummary)
+	}
+	r.loadTrust(f, u)
+}
+
+func loadCalendar(f *config.File, u *ufficioFile) *workdays.Calendar {
+	var o workdays.Options
+	c := u.Calendario
+	if p := c.SantoPatrono; p.Nome != "" || p.Giorno != 0 || p.Mese != 0 {
+		if p.Mese < 1 || p.Mese > 12 || p.Giorno < 1 || p.Giorno > 31 {
+			f.Errf("calendario.santo_patrono", "santo_patrono: giorno %d, mese %d is no date", p.Giorno, p.Mese)
+		}
+		o.Patron = append(o.Patron, workdays.Day{Name: p.Nome, Month: time.Month(p.Mese), Day: p.Giorno})
+	}
+	if c.OrarioLimite != "" {
+		t, err := time.Parse("15:04", c.OrarioLimite)
+		if err != nil {
+			f.Errf("calendario.orario_limite", "orario_limite %q: write HH:MM, e.g. 16:00", c.OrarioLimite)
+		}
+		o.Cutoff = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	}
+	for i, ch := range c.Chiusure {
+		d, err := time.ParseInLocation("2006-01-02", ch.Data, workdays.Rome)
+		if err != nil {
+			f.Errf(fmt.Sprintf("calendario.chiusure.%d", i), "chiusura %q: write the date as YYYY-MM-DD", ch.Data)
+			continue
+		}
+		o.Closures = append(o.Closures, workdays.Closure{Name: ch.Motivo, Date: d})
+	}
+	return workdays.New(o)
+}
+
+func (r *Rules) loadTrust(f *config.File, u *ufficioFile) {
+	r.PECTrustReplace = u.PEC.SostituisciAncore
+	if len(u.PEC.AncoreFiducia) == 0 {
+		if r.PECTrustReplace {
+			f.Errf("pec.sostituisci_ancore", "sostituisci_ancore is set but ancore_fiducia is empty: no PEC could be trusted")
+		}
+		return
+	}
+	r.PECTrust = x509.NewCertPool()
+	for i, name := range u.PEC.AncoreFiducia {
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(f.Path), name)
+		}
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			f.Errf(fmt.Sprintf("pec.ancore_fiducia.%d", i), "cannot read %s: %v", path, err)
+			continue
+		}
+		if !r.PECTrust.AppendCertsFromPEM(pem) {
+			f.Errf(fmt.Sprintf("pec.ancore_fiducia.%d", i), "%s holds no PEM certificate", path)
+		}
+	}
+}
+
+var roles = map[string]bool{RolePEC: true, RoleInstitutional: true, RoleDURC: true, RoleNormative: true}
+
+func (r *Rules) loadCaselle(f *config.File, c *caselleFile) {
+	if len(c.Caselle) == 0 {
+		f.Errf("caselle", "at least one casella is required")
+	}
+	for i, m := range c.Caselle {
+		p := fmt.Sprintf("caselle.%d", i)
+		key := strings.ToLower(m.Indirizzo)
+		switch {
+		case !validAddress(m.Indirizzo):
+			f.Errf(p+".indirizzo", "indirizzo %q is not an e-mail address", m.Indirizzo)
+		case r.Mailboxes[key] != nil:
+			f.Errf(p+".indirizzo", "indirizzo %s is listed twice", m.Indirizzo)
+		}
+		if !roles[m.Tipo] {
+			f.Errf(p+".tipo", "tipo %q: use pec, istituzionale, durc or normativa", m.Tipo)
+		}
+		if m.GiorniLavorativi < 1 || m.GiorniLavorativi > 60 {
+			f.Errf(p+".giorni_lavorativi", "giorni_lavorativi %d: use 1 to 60", m.GiorniLavorativi)
+		}
+		if m.CasellaDURC != "" && !validAddress(m.CasellaDURC) {
+			f.Errf(p+".casella_durc", "casella_durc %q is not an e-mail address", m.CasellaDURC)
+		}
+		r.Mailboxes[key] = &Mailbox{Address: m.Indirizzo, Role: m.Tipo, Days: m.GiorniLavorativi,
+			DURCBox: m.CasellaDURC, Manager: m.Responsabile}
+	}
+}
+
+func (r *Rules) loadVocabolario(f *config.File, v *vocabolarioFile) {
+	seen := map[string]bool{}
+	for i, g := range v.Gestioni {
+		if !known(g.Nome) {
+			f.Errf(fmt.Sprintf("gestioni.%d.nome", i), "gestione %q: use one of %s", g.Nome, strings.Join(Gestioni, ", "))
+		}
+		seen[g.Nome] = true
+		r.Vocabulary = append(r.Vocabulary, subject.Gestione{Name: g.Nome, Synonyms: g.Sinonimi})
+	}
+	for _, g := range Gestioni {
+		if !seen[g] {
+			f.Errf("gestioni", "gestione %s is missing", g)
+		}
+	}
+	r.DURC = Topic{Keywords: v.DURC.ParoleChiave}
+	if len(r.DURC.Keywords) == 0 {
+		f.Errf("durc", "durc.parole_chiave must list at least one keyword")
+	}
+	for i, t := range v.ServiziTelematici {
+		p := fmt.Sprintf("servizi_telematici.%d", i)
+		if t.Nome == "" || len(t.ParoleChiave) == 0 || t.Servizio == "" {
+			f.Errf(p, "a servizio telematico needs nome, parole_chiave and servizio")
+		}
+		r.Telematic = append(r.Telematic, Telematic{Name: t.Nome, Keywords: t.ParoleChiave, Service: t.Servizio})
+	}
+}
+
+// crossCheck checks caselle.yaml against the other files.
+func (r *Rules) crossCheck(f *config.File) {
+	for _, m := range r.Mailboxes {
+		if m.DURCBox != "" {
+			if d, ok := r.Mailbox(m.DURCBox); !ok || d.Role != RoleDURC {
+				f.Errf("caselle", "casella_durc %s of %s is not listed here as tipo durc", m.DURCBox, m.Address)
+			}
+		}
+		if m.Role == RoleNormative && len(r.Ordine) == 0 {
+			f.Errf("caselle", "%s is tipo normativa but ufficio.yaml lists no ordine.mittenti: nothing could be accepted", m.Address)
+		}
+	}
+}
+
+func known(g string) bool {
+	for _, k := range Gestioni {
+		if k == g {
+			return true
+		}
+	}
+	return false
+}
+
+func validAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
+}
