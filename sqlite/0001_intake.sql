@@ -30,6 +30,9 @@ CREATE TABLE messages (
     recorded_at  TEXT    NOT NULL,           -- when the decision was recorded
     outcome      TEXT    NOT NULL CHECK (outcome IN ('accepted', 'refused', 'ignored', 'quarantined')),
     reasons      TEXT    NOT NULL DEFAULT '[]', -- JSON array of reason codes
+    codice_fiscale TEXT  NOT NULL DEFAULT '',   -- as understood from the subject
+    gestione     TEXT    NOT NULL DEFAULT '',
+    due          TEXT    NOT NULL DEFAULT '',   -- YYYY-MM-DD reply due (accepted only)
     decision     TEXT    NOT NULL DEFAULT '{}', -- JSON: the classifier's full decision
     UNIQUE (message_id, sha256)
 );
@@ -49,6 +52,7 @@ CREATE TABLE sightings (
 );
 CREATE INDEX sightings_pending ON sightings (mailbox, uidvalidity) WHERE moved_at IS NULL;
 CREATE INDEX sightings_message ON sightings (message);
+CREATE INDEX messages_due ON messages (due) WHERE due != '';
 
 -- protocol_counters: the last number given per office and year (Europe/Rome).
 CREATE TABLE protocol_counters (

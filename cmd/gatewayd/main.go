@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -147,7 +148,16 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return exitBadConfig
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d mailboxes)\n", cfg.File, len(cfg.Mailboxes))
+	r, err := daemon.LoadRules(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitBadConfig
+	}
+	if r == nil {
+		fmt.Fprintf(stdout, "%s: ok (%d mailboxes; no rules_dir: every well-formed message is accepted)\n", cfg.File, len(cfg.Mailboxes))
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d mailboxes, rules %s)\n", cfg.File, len(cfg.Mailboxes), cfg.RulesDir)
 	return exitOK
 }
 
@@ -157,7 +167,12 @@ func cmdRun(args []string, stderr io.Writer) int {
 		return exitBadConfig
 	}
 	log := daemon.NewLogger(stderr, cfg.Log)
-	ctx, stop := signalContext(log.Info)
+	d := &daemon.Daemon{Config: cfg, Log: log}
+	ctx, stop := signalContext(log.Info, func() {
+		sdnotify.Notify(sdnotify.Reload)
+		d.Reload()
+		sdnotify.Notify(sdnotify.Ready)
+	})
 	defer stop()
 	if path := os.Getenv("GATEWAYD_CPUPROFILE"); path != "" { // for bench/ingest
 		if f, err := os.Create(path); err == nil {
@@ -165,8 +180,12 @@ func cmdRun(args []string, stderr io.Writer) int {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	d := &daemon.Daemon{Config: cfg, Log: log}
 	if err := d.Open(ctx); err != nil {
+		var cerrs config.Errors
+		if errors.As(err, &cerrs) {
+			fmt.Fprintln(stderr, err)
+			return exitBadConfig
+		}
 		log.Error("cannot start", "err", err)
 		return exitFailure
 	}
@@ -188,7 +207,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitBadConfig
 	}
-	ctx, stop := signalContext(func(string, ...any) {})
+	ctx, stop := signalContext(func(string, ...any) {}, func() {})
 	defer stop()
 	if err := demo.Run(ctx, demo.Options{Out: stdout, Log: stderr, StateDir: *keep, Verbose: *verbose}); err != nil {
 		fmt.Fprintln(stderr, "gatewayd demo:", err)
@@ -198,8 +217,8 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 }
 
 // signalContext is cancelled by SIGTERM or SIGINT; a second signal exits at
-// once. SIGHUP is caught (it would otherwise kill the process) and logged.
-func signalContext(logf func(string, ...any)) (context.Context, func()) {
+// once. SIGHUP calls reload.
+func signalContext(logf func(string, ...any), reload func()) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -208,7 +227,8 @@ func signalContext(logf func(string, ...any)) (context.Context, func()) {
 		for sig := range ch {
 			switch {
 			case sig == syscall.SIGHUP:
-				logf("SIGHUP: nothing to reload yet")
+				logf("SIGHUP: reloading the rules")
+				reload()
 			case stopping:
 				logf("second signal: exiting now", "signal", sig.String())
 				os.Exit(exitFailure)

@@ -50,7 +50,8 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo exit code = %d; stderr:\n%s", code, errb.String())
 	}
 	for _, want := range []string{"INPS.FE.", "seen again", "missing-message-id", "malformed-mime",
-		"invalid-header-encoding", "empty-message", "over-size-cap"} {
+		"invalid-header-encoding", "empty-message", "over-size-cap", "not-certified", "wrong-mailbox",
+		"use-cassetto", "missing-codice-fiscale", "not-from-ordine", "automatic"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

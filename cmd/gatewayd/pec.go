@@ -1,13 +1,12 @@
 package main
 
 import (
+	"gatewayd/internal/daemon"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/triage"
 )
 
-// pecChecker returns the PEC verifier for the rules and an extra trust
-// file. Verification of signatures is not built yet: every PEC is
-// reported unsigned (see the triage issue's note).
+// pecChecker returns the PEC verifier for the rules; trustFile adds anchors.
 func pecChecker(r *rules.Rules, trustFile string) (triage.PECChecker, error) {
-	return nil, nil
+	return daemon.PECChecker(r), nil
 }

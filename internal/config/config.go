@@ -62,6 +62,7 @@ type Mailbox struct {
 	Idle           *bool         `yaml:"idle"`
 	MaxMessageSize Size          `yaml:"max_message_size"`
 	BatchSize      int           `yaml:"batch_size"`
+	Line           int           `yaml:"-"` // where the mailbox stands in the file
 }
 
 // UseIdle reports whether IDLE is used when the server advertises it.

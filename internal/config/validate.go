@@ -67,6 +67,7 @@ func (c *Config) validate(v *validator) {
 }
 
 func (m *Mailbox) validate(v *validator, p string) {
+	m.Line = v.lines.line(p)
 	if !nameRE.MatchString(m.Name) {
 		v.errf(p+".name", "mailbox name %q: use lowercase letters, digits, - and _ (it keys the stored state)", m.Name)
 	}

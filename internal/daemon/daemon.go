@@ -31,7 +31,14 @@ type Daemon struct {
 
 // Open opens the store; Run then starts the mailboxes.
 func (d *Daemon) Open(ctx context.Context) error {
-	var cls triage.Classifier = triage.AcceptAll{}
+	r, err := LoadRules(d.Config)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		d.Log.Warn("no rules_dir: every well-formed message is accepted")
+	}
+	cls := classifierFor(r)
 	d.classifier.Store(&cls)
 	st, err := store.Open(ctx, store.Options{
 		StateDir: d.Config.StateDir, Office: d.Config.Office.Code,

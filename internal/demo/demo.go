@@ -27,6 +27,7 @@ import (
 	"gatewayd/internal/memimap"
 	"gatewayd/internal/report"
 	"gatewayd/internal/store"
+	"gatewayd/rules"
 )
 
 //go:embed samples/*.eml demo.yaml
@@ -130,8 +131,20 @@ func demoConfig(addr, dir string) (*config.Config, error) {
 	if err := os.WriteFile(pw, []byte("demo\n"), 0o600); err != nil {
 		return nil, err
 	}
-	text := strings.NewReplacer("@PORT@", port, "@STATE@", dir, "@PASSWORD_FILE@", pw).Replace(string(raw))
+	rulesDir := filepath.Join(dir, "rules-ferrara")
+	if err := os.CopyFS(rulesDir, mustSub(rules.Examples, "ferrara")); err != nil {
+		return nil, fmt.Errorf("writing the demo rules: %w", err)
+	}
+	text := strings.NewReplacer("@PORT@", port, "@STATE@", dir, "@PASSWORD_FILE@", pw, "@RULES@", rulesDir).Replace(string(raw))
 	return config.Parse("demo.yaml", []byte(text))
+}
+
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
 }
 
 // deliver adds each mailbox's user and appends the samples: to its mailbox
@@ -250,7 +263,7 @@ func (rec *recorder) count() int {
 
 func (rec *recorder) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MAILBOX\tUID\tOUTCOME\tPROTOCOL / REASON\tSUBJECT")
+	fmt.Fprintln(tw, "MAILBOX\tUID\tOUTCOME\tPROTOCOL / REASONS\tDUE\tSUBJECT")
 	for _, r := range rec.rows {
 		what := r.r.Protocol
 		if len(r.r.Reasons) > 0 {
@@ -259,7 +272,7 @@ func (rec *recorder) print(w io.Writer) {
 		if r.r.SeenAgain {
 			what += " (seen again: nothing new assigned)"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", r.mailbox, r.r.UID, r.r.Outcome, what, shorten(r.subject, 60))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", r.mailbox, r.r.UID, r.r.Outcome, what, r.r.Due, shorten(r.subject, 50))
 	}
 	tw.Flush()
 }

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -90,7 +92,13 @@ var Gestioni = []string{"aziende-con-dipendenti", "lavoratori-domestici", "artig
 
 // Load reads and validates the rules directory dir.
 func Load(dir string) (*Rules, error) {
-	r := &Rules{Dir: dir, Mailboxes: map[string]*Mailbox{}, Ordine: map[string]bool{}}
+	return LoadFS(os.DirFS(dir), ".", dir)
+}
+
+// LoadFS reads the rules in directory dir of fsys; errors name the files
+// under label.
+func LoadFS(fsys fs.FS, dir, label string) (*Rules, error) {
+	r := &Rules{Dir: label, Mailboxes: map[string]*Mailbox{}, Ordine: map[string]bool{}, fsys: fsys, fsDir: dir}
 	var errs config.Errors
 	var caselle *config.File
 	var uf ufficioFile
@@ -105,10 +113,10 @@ func Load(dir string) (*Rules, error) {
 		{FileCaselle, &cf, func(f *config.File) { r.loadCaselle(f, &cf) }},
 		{FileVocabolario, &vf, func(f *config.File) { r.loadVocabolario(f, &vf) }},
 	} {
-		path := filepath.Join(dir, f.name)
-		data, err := os.ReadFile(path)
+		path := filepath.Join(label, f.name)
+		data, err := fs.ReadFile(fsys, path2(dir, f.name))
 		if err != nil {
-			errs = append(errs, config.Error{File: path, Msg: fmt.Sprintf("cannot read: %v", err)})
+			errs = append(errs, config.Error{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))})
 			continue
 		}
 		file := config.DecodeFile(path, data, f.v)
@@ -191,10 +199,14 @@ func (r *Rules) loadTrust(f *config.File, u *ufficioFile) {
 	r.PECTrust = x509.NewCertPool()
 	for i, name := range u.PEC.AncoreFiducia {
 		path := name
-		if !filepath.IsAbs(path) {
+		var pem []byte
+		var err error
+		if filepath.IsAbs(path) {
+			pem, err = os.ReadFile(path)
+		} else {
 			path = filepath.Join(filepath.Dir(f.Path), name)
+			pem, err = fs.ReadFile(r.fsys, path2(r.fsDir, name))
 		}
-		pem, err := os.ReadFile(path)
 		if err != nil {
 			f.Errf(fmt.Sprintf("pec.ancore_fiducia.%d", i), "cannot read %s: %v", path, err)
 			continue
@@ -273,6 +285,22 @@ func (r *Rules) crossCheck(f *config.File) {
 			f.Errf("caselle", "%s is tipo normativa but ufficio.yaml lists no ordine.mittenti: nothing could be accepted", m.Address)
 		}
 	}
+}
+
+// path2 joins fs.FS path elements ("." stays out).
+func path2(dir, name string) string {
+	if dir == "." || dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func known(g string) bool {

@@ -8,6 +8,7 @@ package rules
 
 import (
 	"crypto/x509"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ type Rules struct {
 	PECTrust   *x509.CertPool
 	// PECTrustReplace: only PECTrust's anchors are trusted, not the system's.
 	PECTrustReplace bool
+
+	fsys  fs.FS
+	fsDir string
 }
 
 // Office names the office.

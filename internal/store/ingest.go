@@ -35,6 +35,7 @@ type Result struct {
 	Outcome   triage.Outcome
 	Reasons   []string
 	Protocol  string // label, for accepted messages
+	Due       string // YYYY-MM-DD, for accepted messages
 	SeenAgain bool   // the message was already known: nothing new assigned
 }
 
@@ -99,6 +100,9 @@ func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 	if id != 0 {
 		r.Message, r.Outcome, r.SeenAgain = id, outcome, true
 		r.Protocol, err = protocolOf(ctx, tx, id)
+		if err == nil {
+			err = tx.QueryRowContext(ctx, `SELECT due FROM messages WHERE id = ?`, id).Scan(&r.Due)
+		}
 		if err != nil {
 			return r, err
 		}
@@ -113,9 +117,9 @@ func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 
 // recordNew inserts a message never seen before with its decision.
 func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, it Item, now time.Time) (Result, error) {
-	r := Result{UID: it.UID, Outcome: it.Decision.Outcome, Reasons: it.Decision.Reasons}
+	r := Result{UID: it.UID, Outcome: it.Decision.Outcome, Reasons: it.Decision.Reasons, Due: it.Decision.Due}
 	if it.Problem != nil {
-		r.Outcome, r.Reasons = triage.Quarantined, []string{it.Problem.Reason}
+		r.Outcome, r.Reasons, r.Due = triage.Quarantined, []string{it.Problem.Reason}, ""
 	}
 	if r.Reasons == nil {
 		r.Reasons = []string{}
@@ -123,11 +127,13 @@ func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 	reasons, _ := json.Marshal(r.Reasons)
 	decision, _ := json.Marshal(it.Decision)
 	res, err := tx.ExecContext(ctx, `INSERT INTO messages (sha256, spool_segment, spool_offset, size, stored_size, truncated,
-		message_id, mailbox, from_addr, to_addr, subject, date_header, received_at, recorded_at, outcome, reasons, decision)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		message_id, mailbox, from_addr, to_addr, subject, date_header, received_at, recorded_at, outcome, reasons,
+		codice_fiscale, gestione, due, decision)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		it.Body.SHA256, it.Body.Segment, it.Body.Offset, it.Size, it.Body.Size, it.Truncated, it.Facts.MessageID, mailbox,
 		clip(it.Facts.From), clip(it.Facts.To), clip(it.Facts.Subject), clip(it.Facts.Date),
-		ts(it.InternalDate), ts(now), string(r.Outcome), string(reasons), string(decision))
+		ts(it.InternalDate), ts(now), string(r.Outcome), string(reasons),
+		it.Decision.CodiceFiscale, it.Decision.Gestione, r.Due, string(decision))
 	if err != nil {
 		return r, fmt.Errorf("inserting message: %w", err)
 	}
@@ -148,10 +154,9 @@ func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 		if r.Protocol, err = s.assignProtocol(ctx, tx, r.Message, now); err != nil {
 			return r, err
 		}
-		events = append(events, event{"classified", map[string]any{"outcome": r.Outcome, "reasons": r.Reasons}},
-			event{"protocolled", map[string]any{"protocol": r.Protocol}})
+		events = append(events, classified(r, it.Decision), event{"protocolled", map[string]any{"protocol": r.Protocol, "due": r.Due}})
 	default:
-		events = append(events, event{"classified", map[string]any{"outcome": r.Outcome, "reasons": r.Reasons}})
+		events = append(events, classified(r, it.Decision))
 	}
 	return r, addEvents(ctx, tx, now, r.Message, mailbox, events...)
 }
@@ -222,6 +227,22 @@ func insertSighting(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity
 		return fmt.Errorf("inserting sighting: %w", err)
 	}
 	return nil
+}
+
+// classified is the event of a decision: the outcome, why, and what was
+// understood of the subject.
+func classified(r Result, d triage.Decision) event {
+	detail := map[string]any{"outcome": r.Outcome, "reasons": r.Reasons}
+	for k, v := range map[string]string{"codice_fiscale": d.CodiceFiscale, "invalid_value": d.InvalidValue,
+		"gestione": d.Gestione, "summary": d.Summary, "right_mailbox": d.RightMailbox, "sender": d.Sender} {
+		if v != "" {
+			detail[k] = v
+		}
+	}
+	if d.PEC != nil {
+		detail["pec"] = d.PEC
+	}
+	return event{"classified", detail}
 }
 
 // event is one step to append to the log; detail is stored as JSON.

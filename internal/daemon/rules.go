@@ -1,0 +1,58 @@
+package daemon
+
+import (
+	"fmt"
+
+	"gatewayd/internal/config"
+	"gatewayd/internal/rules"
+	"gatewayd/internal/triage"
+)
+
+// LoadRules loads the rules directory of cfg and checks that every
+// configured mailbox is one of its caselle. Without rules_dir it returns
+// nil, nil: every well-formed message is accepted.
+func LoadRules(cfg *config.Config) (*rules.Rules, error) {
+	if cfg.RulesDir == "" {
+		return nil, nil
+	}
+	r, err := rules.Load(cfg.RulesDir)
+	if err != nil {
+		return nil, err
+	}
+	var errs config.Errors
+	for _, m := range cfg.Mailboxes {
+		if _, ok := r.Mailbox(m.Address); !ok {
+			errs = append(errs, config.Error{File: cfg.File, Line: m.Line,
+				Msg: fmt.Sprintf("mailbox %s: address %s is not among the caselle of %s", m.Name, m.Address, cfg.RulesDir)})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return r, nil
+}
+
+// classifierFor returns the classifier of a rules set.
+func classifierFor(r *rules.Rules) triage.Classifier {
+	if r == nil {
+		return triage.AcceptAll{}
+	}
+	return &triage.Rules{Rules: r, PEC: PECChecker(r)}
+}
+
+// PECChecker returns the PEC verifier for a rules set. Signature
+// verification is not built yet: every PEC is reported unsigned.
+func PECChecker(r *rules.Rules) triage.PECChecker { return nil }
+
+// Reload loads the rules again and swaps them in; on error it logs every
+// problem and keeps the rules in force.
+func (d *Daemon) Reload() error {
+	r, err := LoadRules(d.Config)
+	if err != nil {
+		d.Log.Error("rules reload failed: keeping the rules in force", "err", err)
+		return err
+	}
+	d.SetClassifier(classifierFor(r))
+	d.Log.Info("rules reloaded", "dir", d.Config.RulesDir)
+	return nil
+}
