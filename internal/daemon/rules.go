@@ -1,9 +1,11 @@
 package daemon
 
 import (
+	"crypto/x509"
 	"fmt"
 
 	"gatewayd/internal/config"
+	"gatewayd/internal/pec"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/triage"
 )
@@ -40,9 +42,12 @@ func classifierFor(r *rules.Rules) triage.Classifier {
 	return &triage.Rules{Rules: r, PEC: PECChecker(r)}
 }
 
-// PECChecker returns the PEC verifier for a rules set. Signature
-// verification is not built yet: every PEC is reported unsigned.
-func PECChecker(r *rules.Rules) triage.PECChecker { return nil }
+// PECChecker returns the PEC verifier for a rules set: the system's roots
+// plus the rules' anchors (only those with sostituisci_ancore), plus extra.
+func PECChecker(r *rules.Rules, extra ...*x509.Certificate) triage.PECChecker {
+	anchors := append(append([]*x509.Certificate{}, r.PECTrust...), extra...)
+	return triage.PEC{Verifier: pec.NewVerifier(anchors, r.PECTrustReplace)}
+}
 
 // Reload loads the rules again and swaps them in; on error it logs every
 // problem and keeps the rules in force.

@@ -167,6 +167,10 @@ func messageID(v string) string {
 	return strings.Join(strings.Fields(v), "")
 }
 
+// DecodeHeader decodes RFC 2047 encoded words in a header value (any
+// charset); on failure it keeps the raw text.
+func DecodeHeader(v string) string { return decode(v) }
+
 // decode decodes RFC 2047 encoded words; on failure it keeps the raw text.
 func decode(v string) string {
 	out, err := wordDecoder.DecodeHeader(v)

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -196,7 +197,6 @@ func (r *Rules) loadTrust(f *config.File, u *ufficioFile) {
 		}
 		return
 	}
-	r.PECTrust = x509.NewCertPool()
 	for i, name := range u.PEC.AncoreFiducia {
 		path := name
 		var pem []byte
@@ -211,9 +211,11 @@ func (r *Rules) loadTrust(f *config.File, u *ufficioFile) {
 			f.Errf(fmt.Sprintf("pec.ancore_fiducia.%d", i), "cannot read %s: %v", path, err)
 			continue
 		}
-		if !r.PECTrust.AppendCertsFromPEM(pem) {
-			f.Errf(fmt.Sprintf("pec.ancore_fiducia.%d", i), "%s holds no PEM certificate", path)
+		certs, err := ParseCertificates(pem)
+		if err != nil {
+			f.Errf(fmt.Sprintf("pec.ancore_fiducia.%d", i), "%s: %v", path, err)
 		}
+		r.PECTrust = append(r.PECTrust, certs...)
 	}
 }
 
@@ -285,6 +287,30 @@ func (r *Rules) crossCheck(f *config.File) {
 			f.Errf("caselle", "%s is tipo normativa but ufficio.yaml lists no ordine.mittenti: nothing could be accepted", m.Address)
 		}
 	}
+}
+
+// ParseCertificates reads every PEM certificate of b.
+func ParseCertificates(b []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return out, fmt.Errorf("bad certificate: %w", err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM certificate")
+	}
+	return out, nil
 }
 
 // path2 joins fs.FS path elements ("." stays out).

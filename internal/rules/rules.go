@@ -36,8 +36,8 @@ type Rules struct {
 	Telematic  []Telematic
 	Ordine     map[string]bool // lower-case sender addresses
 	Cassetto   Cassetto
-	MinSummary int // letters and digits
-	PECTrust   *x509.CertPool
+	MinSummary int                 // letters and digits
+	PECTrust   []*x509.Certificate // anchors added (or, with PECTrustReplace, the only ones)
 	// PECTrustReplace: only PECTrust's anchors are trusted, not the system's.
 	PECTrustReplace bool
 
