@@ -76,10 +76,14 @@ func summary(s string, cut []span) string {
 			b[i] = ' '
 		}
 	}
-	out := squeeze.ReplaceAllString(string(b), " - ")
+	out := emptyPairs.ReplaceAllString(string(b), " ")
+	out = squeeze.ReplaceAllString(out, " - ")
 	out = strings.Join(strings.Fields(out), " ")
 	return strings.TrimFunc(out, func(r rune) bool { return r == ' ' || r == '.' || isSeparator(r) })
 }
+
+// emptyPairs matches quotes and brackets left empty by a removed field.
+var emptyPairs = regexp.MustCompile(`"\s*"|'\s*'|\(\s*\)|\[\s*\]`)
 
 // squeeze matches two or more separators in a row, with any spaces.
 var squeeze = regexp.MustCompile(`\s*[-|/:;,_]\s*([-|/:;,_.]\s*)+`)

@@ -34,6 +34,11 @@ type Rules struct {
 func (c *Rules) Classify(in Input) Decision {
 	h := in.Facts.Header
 	d := Decision{Reasons: []string{}, Subject: in.Facts.Subject, Sender: replyAddress(h)}
+	var pecRes *PECResult
+	if h.Has("X-Trasporto") || h.Has("X-Ricevuta") {
+		res := c.checkPEC(in)
+		pecRes, d.PEC = &res, &res.Info
+	}
 	if isPECReceipt(h) {
 		return d.with(Ignored, ReasonPECReceipt)
 	}
@@ -46,7 +51,11 @@ func (c *Rules) Classify(in Input) Decision {
 	}
 	switch m.Role {
 	case rules.RolePEC:
-		c.pecIntake(&d, in)
+		if pecRes == nil {
+			res := c.checkPEC(in)
+			pecRes = &res
+		}
+		c.pecIntake(&d, *pecRes)
 	case rules.RoleInstitutional:
 		c.institutional(&d, m)
 	case rules.RoleDURC:
@@ -92,8 +101,7 @@ func requireCF(d *Decision) {
 // pecIntake: only a certified PEC is handled (C1); telematic-only
 // requests are pointed to the online service (C2); fields are read, not
 // required.
-func (c *Rules) pecIntake(d *Decision, in Input) {
-	res := c.checkPEC(in)
+func (c *Rules) pecIntake(d *Decision, res PECResult) {
 	info := res.Info
 	d.PEC = &info
 	if !res.Certified {
