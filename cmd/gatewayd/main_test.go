@@ -57,3 +57,21 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+func TestCheck_rules(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "--rules", "../../rules/milano"}, &out, &errb); code != exitOK {
+		t.Errorf("check --rules milano = %d: %s", code, errb.String())
+	}
+	dir := t.TempDir()
+	os.CopyFS(dir, os.DirFS("../../rules/ferrara"))
+	os.WriteFile(filepath.Join(dir, "caselle.yaml"), []byte("caselle:\n  - indirizzo: x\n    tipo: pec\n    giorni_lavorativi: 10\n"), 0o644)
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"check", "--rules", dir}, &out, &errb); code != exitBadConfig {
+		t.Errorf("check --rules (broken) = %d, want %d", code, exitBadConfig)
+	}
+	if !strings.Contains(errb.String(), filepath.Join(dir, "caselle.yaml")+":2: indirizzo \"x\"") {
+		t.Errorf("check --rules output:\n%s", errb.String())
+	}
+}
