@@ -64,11 +64,7 @@ func TestBinary_SIGKILL(t *testing.T) {
 		t.Fatalf("only %d kills happened before the work was done, want %d: the test needs more messages", kills, minKills)
 	}
 	cmd, ready := startNotified(t, bin, cfg.File, state)
-	select { // systemd's readiness protocol: the daemon says READY=1 once started
-	case <-ready:
-	case <-time.After(20 * time.Second):
-		t.Fatal("no READY=1 on NOTIFY_SOCKET within 20s")
-	}
+	waitReady(t, ready, state)
 	testenv.Eventually(t, 120*time.Second, func() (bool, string) {
 		n := progress()
 		return n == total, fmt.Sprintf("%d of %d moved", n, total)
@@ -115,6 +111,18 @@ func startNotified(t *testing.T, bin, config, state string) (*exec.Cmd, <-chan s
 		}
 	}()
 	return startDaemon(t, bin, config, state, "NOTIFY_SOCKET="+sock), ready
+}
+
+// waitReady waits for READY=1 (systemd's readiness protocol), failing with
+// the daemon's log after 20 s.
+func waitReady(t *testing.T, ready <-chan struct{}, state string) {
+	t.Helper()
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		log, _ := os.ReadFile(filepath.Join(state, "daemon.log"))
+		t.Fatalf("no READY=1 on NOTIFY_SOCKET within 20s; log:\n%s", log)
+	}
 }
 
 func startDaemon(t *testing.T, bin, config, state string, env ...string) *exec.Cmd {

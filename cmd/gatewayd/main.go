@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	_ "time/tzdata" // Europe/Rome without depending on the host's zoneinfo
 
+	"gatewayd/internal/answer"
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/demo"
@@ -38,11 +40,14 @@ const (
 const usage = `usage: gatewayd <command> [flags]
 
 commands:
-  run      --config FILE   run the daemon
+  run      --config FILE [--shadow]
+                           run the daemon (--shadow: record everything, send no answer)
   check    --config FILE | --rules DIR
                            check the configuration (and its rules), print every problem
   triage   --rules DIR --mailbox ADDRESS [--at RFC3339] [--pec-trust PEMFILE] FILE.eml
                            decide on one message as the daemon would; JSON on stdout
+  outbox   --config FILE list [STATE] | show ID | retry ID
+                           the automatic answers: list, show one as sent, queue one again
   show     --config FILE PROTOCOL|ID
                            show what is recorded of a message: every step, with its time
   demo                     run a local demo on embedded sample mails
@@ -67,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdTriage(args[1:], stdout, stderr)
 	case "show":
 		return cmdShow(args[1:], stdout, stderr)
+	case "outbox":
+		return cmdOutbox(args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
@@ -94,6 +101,10 @@ func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, [
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/gatewayd/gatewayd.yaml", "configuration file")
+	shadow := false
+	if name == "run" {
+		fs.BoolVar(&shadow, "shadow", false, "record everything, keep answers as held, send nothing")
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil
 	}
@@ -102,6 +113,7 @@ func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, [
 		fmt.Fprintln(stderr, err)
 		return nil, nil
 	}
+	cfg.Shadow = cfg.Shadow || shadow
 	return cfg, fs.Args()
 }
 
@@ -137,8 +149,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 2 && args[0] == "--rules" || len(args) == 1 && strings.HasPrefix(args[0], "--rules=") {
 		dir := strings.TrimPrefix(args[len(args)-1], "--rules=")
 		r, err := rules.Load(dir)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
+		_, terr := answer.Load(os.DirFS(dir), "templates", filepath.Join(dir, "templates"))
+		if err != nil || terr != nil {
+			for _, e := range []error{err, terr} {
+				if e != nil {
+					fmt.Fprintln(stderr, e)
+				}
+			}
 			return exitBadConfig
 		}
 		fmt.Fprintf(stdout, "%s: ok (%s, %d mailboxes)\n", dir, r.Office.Name, len(r.Mailboxes))
@@ -148,7 +165,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return exitBadConfig
 	}
-	r, err := daemon.LoadRules(cfg)
+	r, _, err := daemon.LoadOffice(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitBadConfig

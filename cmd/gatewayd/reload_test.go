@@ -29,11 +29,11 @@ func TestBinary_SIGHUPReload(t *testing.T) {
 	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it",
 		Addr: srv.Addr(), User: "gc", Password: "pw"})
 	conf, _ := os.ReadFile(cfg.File)
-	os.WriteFile(cfg.File, []byte(strings.Replace(string(conf), "mailboxes:", fmt.Sprintf("rules_dir: %q\nmailboxes:", rulesDir), 1)), 0o600)
+	os.WriteFile(cfg.File, []byte(strings.Replace(string(conf), "mailboxes:", fmt.Sprintf("rules_dir: %q\nshadow: true\nmailboxes:", rulesDir), 1)), 0o600)
 	bin := buildBinary(t)
 	cmd, ready := startNotified(t, bin, cfg.File, state)
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-	<-ready
+	waitReady(t, ready, state)
 	db := testenv.OpenDB(t, state)
 	deliver := func(id string) string { // a cassetto mail; returns its outcome
 		dovecot.Append(t, c, "INBOX", []byte("From: studio@bianchi.it\r\nTo: GestioneCredito.Ferrara@inps.it\r\n"+

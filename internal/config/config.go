@@ -24,12 +24,15 @@ import (
 
 // Config is a loaded, validated configuration.
 type Config struct {
-	File      string    `yaml:"-"`
-	Office    Office    `yaml:"office"`
-	StateDir  string    `yaml:"state_dir"`
-	RulesDir  string    `yaml:"rules_dir"`
-	Protocol  Protocol  `yaml:"protocol"`
-	Log       Log       `yaml:"log"`
+	File     string   `yaml:"-"`
+	Office   Office   `yaml:"office"`
+	StateDir string   `yaml:"state_dir"`
+	RulesDir string   `yaml:"rules_dir"`
+	Protocol Protocol `yaml:"protocol"`
+	Log      Log      `yaml:"log"`
+	// Shadow: everything runs and is recorded, answers are rendered and
+	// kept as held, nothing is sent (run --shadow sets it too).
+	Shadow    bool      `yaml:"shadow"`
 	Mailboxes []Mailbox `yaml:"mailboxes"`
 }
 
@@ -55,7 +58,8 @@ type Log struct {
 type Mailbox struct {
 	Name           string        `yaml:"name"`
 	Address        string        `yaml:"address"`
-	IMAP           IMAP          `yaml:"imap"`
+	IMAP           Server        `yaml:"imap"`
+	SMTP           *SMTP         `yaml:"smtp"` // the account that sends this mailbox's answers
 	Folder         string        `yaml:"folder"`
 	Folders        Folders       `yaml:"folders"`
 	PollInterval   time.Duration `yaml:"poll_interval"`
@@ -68,8 +72,14 @@ type Mailbox struct {
 // UseIdle reports whether IDLE is used when the server advertises it.
 func (m Mailbox) UseIdle() bool { return m.Idle == nil || *m.Idle }
 
-// IMAP is how to reach and log in to a mailbox.
-type IMAP struct {
+// SMTP is a submission account: a server and the address answers come from.
+type SMTP struct {
+	Server `yaml:",inline"`
+	From   string `yaml:"from"` // default: the mailbox's address
+}
+
+// Server is how to reach and log in to an IMAP or SMTP server.
+type Server struct {
 	Host         string         `yaml:"host"`
 	Port         int            `yaml:"port"`
 	TLS          string         `yaml:"tls"` // implicit, starttls, plain
@@ -82,7 +92,7 @@ type IMAP struct {
 }
 
 // Address returns host:port.
-func (i IMAP) Address() string { return net.JoinHostPort(i.Host, fmt.Sprint(i.Port)) }
+func (i Server) Address() string { return net.JoinHostPort(i.Host, fmt.Sprint(i.Port)) }
 
 // Folders are the destinations per outcome; a "/" in a name stands for the
 // server's hierarchy delimiter.
@@ -220,13 +230,11 @@ func (m *Mailbox) applyDefaults() {
 			*f.v = f.d
 		}
 	}
-	if m.IMAP.TLS == "" {
-		m.IMAP.TLS = TLSImplicit
-	}
-	if m.IMAP.Port == 0 {
-		m.IMAP.Port = 993
-		if m.IMAP.TLS != TLSImplicit {
-			m.IMAP.Port = 143
+	m.IMAP.defaults(993, 143)
+	if m.SMTP != nil {
+		m.SMTP.defaults(465, 587)
+		if m.SMTP.From == "" {
+			m.SMTP.From = m.Address
 		}
 	}
 	if m.PollInterval == 0 {
@@ -237,6 +245,19 @@ func (m *Mailbox) applyDefaults() {
 	}
 	if m.BatchSize == 0 {
 		m.BatchSize = 100
+	}
+}
+
+// defaults sets TLS (implicit) and the port of its mode.
+func (i *Server) defaults(implicitPort, otherPort int) {
+	if i.TLS == "" {
+		i.TLS = TLSImplicit
+	}
+	if i.Port == 0 {
+		i.Port = implicitPort
+		if i.TLS != TLSImplicit {
+			i.Port = otherPort
+		}
 	}
 }
 

@@ -74,7 +74,16 @@ func (m *Mailbox) validate(v *validator, p string) {
 	if !validAddress(m.Address) {
 		v.errf(p+".address", "mailbox address %q is not an e-mail address", m.Address)
 	}
-	m.IMAP.validate(v, p+".imap")
+	m.IMAP.validate(v, p+".imap", "imap", true)
+	if m.SMTP != nil {
+		m.SMTP.validate(v, p+".smtp", "smtp", false)
+		if m.SMTP.User != "" && m.SMTP.TLS == TLSPlain {
+			v.errf(p+".smtp.tls", "smtp: AUTH is sent only over TLS: use implicit or starttls with a user")
+		}
+		if !validAddress(m.SMTP.From) {
+			v.errf(p+".smtp.from", "smtp.from %q is not an e-mail address", m.SMTP.From)
+		}
+	}
 	for _, f := range []struct{ key, name string }{
 		{"accepted", m.Folders.Accepted}, {"refused", m.Folders.Refused},
 		{"ignored", m.Folders.Ignored}, {"quarantine", m.Folders.Quarantine},
@@ -94,31 +103,33 @@ func (m *Mailbox) validate(v *validator, p string) {
 	}
 }
 
-func (i *IMAP) validate(v *validator, p string) {
+func (i *Server) validate(v *validator, p, what string, userRequired bool) {
 	if i.Host == "" {
-		v.errf(p, "imap.host is required")
+		v.errf(p, "%s.host is required", what)
 	}
 	if i.Port < 1 || i.Port > 65535 {
-		v.errf(p+".port", "imap.port %d is not a port", i.Port)
+		v.errf(p+".port", "%s.port %d is not a port", what, i.Port)
 	}
 	switch i.TLS {
 	case TLSImplicit, TLSStartTLS:
 	case TLSPlain:
 		if i.Host != "" && !isLoopback(i.Host) {
-			v.errf(p+".tls", "imap.tls plain is allowed only on loopback, not for %q: use implicit or starttls", i.Host)
+			v.errf(p+".tls", "%s.tls plain is allowed only on loopback, not for %q: use implicit or starttls", what, i.Host)
 		}
 	default:
-		v.errf(p+".tls", "imap.tls %q: use implicit, starttls or plain", i.TLS)
+		v.errf(p+".tls", "%s.tls %q: use implicit, starttls or plain", what, i.TLS)
 	}
-	if i.User == "" {
-		v.errf(p, "imap.user is required")
+	switch {
+	case i.User == "" && userRequired:
+		v.errf(p, "%s.user is required", what)
+	case i.User != "":
+		i.loadPassword(v, p)
 	}
-	i.loadPassword(v, p)
 	i.loadCAs(v, p)
 }
 
 // loadCAs adds the certificates of ca_file to the system's trust.
-func (i *IMAP) loadCAs(v *validator, p string) {
+func (i *Server) loadCAs(v *validator, p string) {
 	if i.CAFile == "" {
 		return
 	}
@@ -142,7 +153,7 @@ func (i *IMAP) loadCAs(v *validator, p string) {
 }
 
 // loadPassword reads the password from its file or environment variable.
-func (i *IMAP) loadPassword(v *validator, p string) {
+func (i *Server) loadPassword(v *validator, p string) {
 	switch {
 	case i.PasswordFile != "" && i.PasswordEnv != "":
 		v.errf(p+".password_env", "set password_file or password_env, not both")
@@ -162,6 +173,6 @@ func (i *IMAP) loadPassword(v *validator, p string) {
 			v.errf(p+".password_env", "environment variable %s is not set or empty", i.PasswordEnv)
 		}
 	default:
-		v.errf(p, "imap: set password_file or password_env (passwords are never written inline)")
+		v.errf(p, "set password_file or password_env (passwords are never written inline)")
 	}
 }

@@ -14,32 +14,45 @@ import (
 
 	"gatewayd/internal/config"
 	"gatewayd/internal/intake"
+	"gatewayd/internal/outbox"
 	"gatewayd/internal/store"
 	"gatewayd/internal/triage"
 )
 
 // Daemon is a configured, running gatewayd.
 type Daemon struct {
-	Config     *config.Config
-	Log        *slog.Logger
-	Now        func() time.Time // nil: time.Now
-	Backoff    intake.Backoff   // zero: intake.DefaultBackoff
-	Observer   intake.Observer
-	classifier atomic.Pointer[triage.Classifier]
-	store      *store.Store
+	Config   *config.Config
+	Log      *slog.Logger
+	Now      func() time.Time // nil: time.Now
+	Backoff  intake.Backoff   // zero: intake.DefaultBackoff
+	Observer intake.Observer
+	// OutboxBackoff paces answer retries (zero: outbox.DefaultBackoff).
+	OutboxBackoff outbox.Backoff
+	office        atomic.Pointer[office]
+	store         *store.Store
+	sender        *outbox.Sender
+}
+
+func (d *Daemon) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }
 
 // Open opens the store; Run then starts the mailboxes.
 func (d *Daemon) Open(ctx context.Context) error {
-	r, err := LoadRules(d.Config)
+	r, t, err := LoadOffice(d.Config)
 	if err != nil {
 		return err
 	}
 	if r == nil {
-		d.Log.Warn("no rules_dir: every well-formed message is accepted")
+		d.Log.Warn("no rules_dir: every well-formed message is accepted, and none is answered")
 	}
-	cls := classifierFor(r)
-	d.classifier.Store(&cls)
+	if d.Config.Shadow {
+		d.Log.Warn("shadow mode: answers are rendered and kept as held, none is sent")
+	}
+	d.office.Store(newOffice(r, t))
 	st, err := store.Open(ctx, store.Options{
 		StateDir: d.Config.StateDir, Office: d.Config.Office.Code,
 		Format: d.Config.Protocol.Parsed, Now: d.Now,
@@ -54,18 +67,32 @@ func (d *Daemon) Open(ctx context.Context) error {
 // Store returns the open store.
 func (d *Daemon) Store() *store.Store { return d.store }
 
-// SetClassifier swaps in a new classifier; batches already classified keep
-// the old one's decisions.
-func (d *Daemon) SetClassifier(c triage.Classifier) { d.classifier.Store(&c) }
+// SetClassifier swaps in another classifier (tests); batches already
+// classified keep the old one's decisions.
+func (d *Daemon) SetClassifier(c triage.Classifier) {
+	o := *d.office.Load()
+	o.classifier = c
+	d.office.Store(&o)
+}
 
 // Run runs one watcher per mailbox until ctx ends, then waits for each to
 // finish its batch in hand, and closes the store.
 func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	accounts := map[string]*config.SMTP{}
+	for _, m := range d.Config.Mailboxes {
+		accounts[m.Name] = m.SMTP
+	}
+	d.sender = &outbox.Sender{Store: d.store, Accounts: accounts, Log: d.Log, Backoff: d.OutboxBackoff, Now: d.Now}
+	d.sender.Init()
+	if !d.Config.Shadow {
+		wg.Go(func() { d.sender.Run(ctx) })
+	}
 	for _, m := range d.Config.Mailboxes {
 		w := &intake.Watcher{
 			Mailbox: m, Store: d.store, Log: d.Log, Backoff: d.Backoff, Observer: d.Observer,
-			Classifier: func() triage.Classifier { return *d.classifier.Load() },
+			Classifier: func() triage.Classifier { return d.office.Load().classifier },
+			Answer:     d.answerFunc(m), Committed: d.sender.Poke,
 		}
 		wg.Go(func() { w.Run(ctx) })
 	}

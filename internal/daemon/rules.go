@@ -52,12 +52,12 @@ func PECChecker(r *rules.Rules, extra ...*x509.Certificate) triage.PECChecker {
 // Reload loads the rules again and swaps them in; on error it logs every
 // problem and keeps the rules in force.
 func (d *Daemon) Reload() error {
-	r, err := LoadRules(d.Config)
+	r, t, err := LoadOffice(d.Config)
 	if err != nil {
 		d.Log.Error("rules reload failed: keeping the rules in force", "err", err)
 		return err
 	}
-	d.SetClassifier(classifierFor(r))
+	d.office.Store(newOffice(r, t))
 	d.Log.Info("rules reloaded", "dir", d.Config.RulesDir)
 	return nil
 }

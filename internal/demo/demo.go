@@ -26,6 +26,7 @@ import (
 	"gatewayd/internal/mailparse"
 	"gatewayd/internal/memimap"
 	"gatewayd/internal/report"
+	"gatewayd/internal/smtpsink"
 	"gatewayd/internal/store"
 	"gatewayd/rules"
 )
@@ -55,12 +56,17 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer srv.Close()
+	sink, err := smtpsink.Start()
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
 	dir, cleanup, err := stateDir(o.StateDir)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	cfg, err := demoConfig(srv.Addr, dir)
+	cfg, err := demoConfig(srv.Addr, sink.Addr, dir)
 	if err != nil {
 		return err
 	}
@@ -75,12 +81,16 @@ func Run(ctx context.Context, o Options) error {
 	} else {
 		fmt.Fprintf(o.Out, "state (SQLite + spool): %s\n\n", dir)
 	}
-	rec := &recorder{want: len(samples), done: make(chan struct{})}
+	fmt.Fprintf(o.Out, "answers go to an SMTP sink on %s\n\n", sink.Addr)
+	rec := &recorder{want: len(samples), done: make(chan struct{}), sink: sink}
 	if err := runDaemon(ctx, cfg, o, rec); err != nil {
 		return err
 	}
 	rec.print(o.Out)
-	return printHistory(o.Out, dir, rec)
+	if err := printHistory(o.Out, dir, rec); err != nil {
+		return err
+	}
+	return printAnswers(o.Out, sink.Messages())
 }
 
 // printHistory shows the event log of the first protocolled sample.
@@ -121,12 +131,13 @@ func stateDir(keep string) (string, func(), error) {
 
 // demoConfig fills the embedded demo configuration with the server's port
 // and the state directory, and loads it like any operator's file.
-func demoConfig(addr, dir string) (*config.Config, error) {
+func demoConfig(addr, smtpAddr, dir string) (*config.Config, error) {
 	raw, err := files.ReadFile("demo.yaml")
 	if err != nil {
 		return nil, err
 	}
 	_, port, _ := net.SplitHostPort(addr)
+	_, smtpPort, _ := net.SplitHostPort(smtpAddr)
 	pw := filepath.Join(dir, "imap-password")
 	if err := os.WriteFile(pw, []byte("demo\n"), 0o600); err != nil {
 		return nil, err
@@ -135,7 +146,7 @@ func demoConfig(addr, dir string) (*config.Config, error) {
 	if err := os.CopyFS(rulesDir, mustSub(rules.Examples, "ferrara")); err != nil {
 		return nil, fmt.Errorf("writing the demo rules: %w", err)
 	}
-	text := strings.NewReplacer("@PORT@", port, "@STATE@", dir, "@PASSWORD_FILE@", pw, "@RULES@", rulesDir).Replace(string(raw))
+	text := strings.NewReplacer("@PORT@", port, "@STATE@", dir, "@PASSWORD_FILE@", pw, "@RULES@", rulesDir, "@SMTP_PORT@", smtpPort).Replace(string(raw))
 	return config.Parse("demo.yaml", []byte(text))
 }
 
@@ -217,9 +228,18 @@ func runDaemon(ctx context.Context, cfg *config.Config, o Options, rec *recorder
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
+		deadline := time.After(30 * time.Second)
 		select {
 		case <-rec.done:
-		case <-time.After(30 * time.Second):
+		case <-deadline:
+		}
+		for rec.answersDue() > len(rec.sink.Messages()) { // the answers go out
+			select {
+			case <-deadline:
+				cancel()
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
 		}
 		cancel()
 	}()
@@ -228,6 +248,9 @@ func runDaemon(ctx context.Context, cfg *config.Config, o Options, rec *recorder
 	}
 	if rec.count() < rec.want {
 		return fmt.Errorf("only %d of %d sample mails were recorded in 30s (run with -v to see the log)", rec.count(), rec.want)
+	}
+	if n, due := len(rec.sink.Messages()), rec.answersDue(); n < due {
+		return fmt.Errorf("only %d of %d answers were sent in 30s (run with -v to see the log)", n, due)
 	}
 	return nil
 }
@@ -238,6 +261,21 @@ type recorder struct {
 	rows []row
 	want int
 	done chan struct{}
+	sink *smtpsink.Sink
+}
+
+// answersDue counts the answers the recorded mails get: accepted and
+// refused ones, the first time they are seen.
+func (rec *recorder) answersDue() int {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	n := 0
+	for _, r := range rec.rows {
+		if !r.r.SeenAgain && (r.r.Outcome == "accepted" || r.r.Outcome == "refused") {
+			n++
+		}
+	}
+	return n
 }
 
 type row struct {

@@ -14,7 +14,7 @@ import (
 
 // dial connects and logs in. The connection is closed when ctx ends: that
 // is how a blocking go-imap call (which takes no context) is interrupted.
-func dial(ctx context.Context, cfg config.IMAP, opts *imapclient.Options) (*imapclient.Client, error) {
+func dial(ctx context.Context, cfg config.Server, opts *imapclient.Options) (*imapclient.Client, error) {
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: time.Minute}
 	tcfg := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}
 	var (

@@ -145,12 +145,15 @@ func (s *session) commitBatch(ctx context.Context, f fetched) error {
 	t1 := time.Now()
 	s.classifyAll(seg, items)
 	t2 := time.Now()
-	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items))
+	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items), s.w.Answer)
 	if err != nil {
 		seg.Discard()
 		return err
 	}
 	seg.Close()
+	if s.w.Committed != nil {
+		s.w.Committed()
+	}
 	t3 := time.Now()
 	defer func() {
 		s.log.Debug("batch done", "messages", len(items), "fetch", f.took, "classify", t2.Sub(t1),

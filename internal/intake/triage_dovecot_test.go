@@ -67,6 +67,7 @@ func TestDovecot_triage(t *testing.T) {
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, mboxes...)
 	cfg.RulesDir = ferraraRules(t)
+	cfg.Shadow = true // answers are the outbox tests' concern
 	start(t, cfg, nil, nil)
 	db := testenv.OpenDB(t, state)
 	waitMoved(t, db, len(want), 30*time.Second)

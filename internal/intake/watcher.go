@@ -51,6 +51,8 @@ type Watcher struct {
 	Log        *slog.Logger
 	Backoff    Backoff
 	Observer   Observer
+	Answer     store.AnswerFunc // writes the answers, in the ingest transaction; nil: none
+	Committed  func()           // called after each batch is committed (wakes the outbox)
 }
 
 // Run syncs the mailbox until ctx ends, reconnecting after any failure

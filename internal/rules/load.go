@@ -54,6 +54,9 @@ type ufficioFile struct {
 	Oggetto struct {
 		LunghezzaMinimaSintesi int `yaml:"lunghezza_minima_sintesi"`
 	} `yaml:"oggetto"`
+	Risposte struct {
+		MassimoPerMittenteAlGiorno int `yaml:"massimo_per_mittente_al_giorno"`
+	} `yaml:"risposte"`
 	PEC struct {
 		AncoreFiducia     []string `yaml:"ancore_fiducia"`
 		SostituisciAncore bool     `yaml:"sostituisci_ancore"`
@@ -159,6 +162,10 @@ func (r *Rules) loadUfficio(f *config.File, u *ufficioFile) {
 	if r.MinSummary < 1 || r.MinSummary > 200 {
 		f.Errf("oggetto.lunghezza_minima_sintesi", "lunghezza_minima_sintesi %d: use 1 to 200", r.MinSummary)
 	}
+	r.AnswerLimit = u.Risposte.MassimoPerMittenteAlGiorno
+	if r.AnswerLimit < 0 {
+		f.Errf("risposte.massimo_per_mittente_al_giorno", "massimo_per_mittente_al_giorno %d: use 0 (no limit) or more", r.AnswerLimit)
+	}
 	r.loadTrust(f, u)
 }
 
@@ -243,8 +250,10 @@ func (r *Rules) loadCaselle(f *config.File, c *caselleFile) {
 		if m.CasellaDURC != "" && !validAddress(m.CasellaDURC) {
 			f.Errf(p+".casella_durc", "casella_durc %q is not an e-mail address", m.CasellaDURC)
 		}
-		r.Mailboxes[key] = &Mailbox{Address: m.Indirizzo, Role: m.Tipo, Days: m.GiorniLavorativi,
+		mb := &Mailbox{Address: m.Indirizzo, Role: m.Tipo, Days: m.GiorniLavorativi,
 			DURCBox: m.CasellaDURC, Manager: m.Responsabile}
+		r.Mailboxes[key] = mb
+		r.List = append(r.List, mb)
 	}
 }
 
@@ -277,7 +286,7 @@ func (r *Rules) loadVocabolario(f *config.File, v *vocabolarioFile) {
 
 // crossCheck checks caselle.yaml against the other files.
 func (r *Rules) crossCheck(f *config.File) {
-	for _, m := range r.Mailboxes {
+	for _, m := range r.List {
 		if m.DURCBox != "" {
 			if d, ok := r.Mailbox(m.DURCBox); !ok || d.Role != RoleDURC {
 				f.Errf("caselle", "casella_durc %s of %s is not listed here as tipo durc", m.DURCBox, m.Address)

@@ -31,13 +31,16 @@ type Rules struct {
 	Office     Office
 	Calendar   *workdays.Calendar
 	Mailboxes  map[string]*Mailbox // by lower-case address
+	List       []*Mailbox          // the same, in the order of caselle.yaml
 	Vocabulary subject.Vocabulary
 	DURC       Topic
 	Telematic  []Telematic
 	Ordine     map[string]bool // lower-case sender addresses
 	Cassetto   Cassetto
-	MinSummary int                 // letters and digits
-	PECTrust   []*x509.Certificate // anchors added (or, with PECTrustReplace, the only ones)
+	MinSummary int // letters and digits
+	// AnswerLimit caps the automatic answers to one sender per day (0: none).
+	AnswerLimit int
+	PECTrust    []*x509.Certificate // anchors added (or, with PECTrustReplace, the only ones)
 	// PECTrustReplace: only PECTrust's anchors are trusted, not the system's.
 	PECTrustReplace bool
 
@@ -86,7 +89,7 @@ func (r *Rules) Mailbox(address string) (*Mailbox, bool) {
 
 // DURCBox returns the office's first DURC mailbox, for answers.
 func (r *Rules) DURCBox() string {
-	for _, m := range r.Mailboxes {
+	for _, m := range r.List {
 		if m.Role == RoleDURC {
 			return m.Address
 		}

@@ -32,7 +32,7 @@ func BenchmarkIngest(b *testing.B) {
 				Facts: mailparse.Facts{MessageID: fmt.Sprintf("%d@x", uid)}, Decision: triage.Decision{Outcome: triage.Accepted}}
 			uids[j] = uid
 		}
-		if _, err := s.Ingest(ctx, "a", 1, seg, items); err != nil {
+		if _, err := s.Ingest(ctx, "a", 1, seg, items, nil); err != nil {
 			b.Fatal(err)
 		}
 		seg.Close()

@@ -44,7 +44,7 @@ type Result struct {
 // the mailbox's new last UID. An item whose sighting is already recorded
 // returns its earlier result; a known message (same Message-ID and SHA-256)
 // seen under a new UID is recorded as seen again, with no new number.
-func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item) ([]Result, error) {
+func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, answer AnswerFunc) ([]Result, error) {
 	if err := seg.Commit(); err != nil {
 		return nil, fmt.Errorf("storing message bodies: %w", err)
 	}
@@ -68,7 +68,7 @@ func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, 
 	results := make([]Result, 0, len(items))
 	var maxUID uint32
 	for _, it := range items {
-		r, err := s.ingestOne(ctx, tx, mailbox, uidvalidity, it, now, seen[it.UID])
+		r, err := s.ingestOne(ctx, tx, mailbox, uidvalidity, it, now, seen[it.UID], answer)
 		if err != nil {
 			return nil, fmt.Errorf("recording uid %d: %w", it.UID, err)
 		}
@@ -87,7 +87,7 @@ func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, 
 	return results, nil
 }
 
-func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, it Item, now time.Time, recorded bool) (Result, error) {
+func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, it Item, now time.Time, recorded bool, answer AnswerFunc) (Result, error) {
 	r := Result{UID: it.UID}
 	if recorded {
 		prior, _, err := sightingResult(ctx, tx, mailbox, uidvalidity, it.UID)
@@ -112,7 +112,23 @@ func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 		return r, addEvents(ctx, tx, now, id, mailbox, event{"seen-again", map[string]any{
 			"uidvalidity": uidvalidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol}})
 	}
-	return s.recordNew(ctx, tx, mailbox, uidvalidity, it, now)
+	r, err = s.recordNew(ctx, tx, mailbox, uidvalidity, it, now)
+	if err != nil || it.Problem != nil {
+		return r, err
+	}
+	if ref := it.Decision.PECRef; ref != "" {
+		if _, err := linkReceipt(ctx, tx, ref, it.Decision.PEC.Kind, now, mailbox); err != nil {
+			return r, err
+		}
+	}
+	if answer == nil {
+		return r, nil
+	}
+	a, err := answer(r, it, r.Message)
+	if err != nil || a == nil {
+		return r, err
+	}
+	return r, s.enqueue(ctx, tx, r.Message, a, now)
 }
 
 // recordNew inserts a message never seen before with its decision.

@@ -47,7 +47,7 @@ func ingest(t *testing.T, s *Store, mailbox string, uidvalidity uint32, msgs ...
 		items = append(items, Item{UID: m.uid, Size: int64(len(m.body)), Body: w.Close(), Facts: mailparse.Facts{MessageID: m.msgID},
 			Decision: triage.Decision{Outcome: triage.Accepted}, InternalDate: time.Now()})
 	}
-	r, err := s.Ingest(context.Background(), mailbox, uidvalidity, seg, items)
+	r, err := s.Ingest(context.Background(), mailbox, uidvalidity, seg, items, nil)
 	return r, items, err
 }
 

@@ -17,6 +17,7 @@ type PECResult struct {
 	Tampered  bool   // signed, but the content does not match the signature
 	Subject   string // the original message's subject (certified only)
 	Sender    string // daticert's mittente (certified only)
+	Ref       string // X-Riferimento-Message-ID
 }
 
 // PECChecker verifies PEC envelopes (REQUIREMENTS C1, C8).
@@ -40,6 +41,9 @@ func (c *Rules) Classify(in Input) Decision {
 		pecRes, d.PEC = &res, &res.Info
 	}
 	if isPECReceipt(h) {
+		if pecRes != nil && pecRes.Info.Signature == "valid" {
+			d.PECRef = pecRes.Ref // links a receipt of our own answer to it
+		}
 		return d.with(Ignored, ReasonPECReceipt)
 	}
 	if isAutomatic(h) {
@@ -181,22 +185,23 @@ func (c *Rules) durc(d *Decision, m *rules.Mailbox) {
 	requireCF(d)
 }
 
-// institutionalBox returns the institutional address whose DURC box is
-// durcBox (the same agency), else the first in order.
+// institutionalBox returns the first institutional address (in the order
+// of caselle.yaml) whose DURC box is durcBox (the same agency), else the
+// first institutional one.
 func (c *Rules) institutionalBox(durcBox string) string {
-	best := ""
-	for _, m := range c.Rules.Mailboxes {
+	first := ""
+	for _, m := range c.Rules.List {
 		if m.Role != rules.RoleInstitutional {
 			continue
 		}
 		if strings.EqualFold(m.DURCBox, durcBox) {
 			return m.Address
 		}
-		if best == "" || m.Address < best {
-			best = m.Address
+		if first == "" {
+			first = m.Address
 		}
 	}
-	return best
+	return first
 }
 
 // replyAddress is who should be answered: Reply-To, else From.

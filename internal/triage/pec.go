@@ -19,6 +19,7 @@ func (p PEC) Check(r io.ReadSeeker) PECResult {
 	res := PECResult{
 		Info:     PECInfo{Envelope: e.Transport != "" || e.Receipt != "", Kind: e.Kind(), Signature: e.Signature},
 		Tampered: e.Outcome == pec.Tampered,
+		Ref:      e.RefMessageID,
 	}
 	if e.Outcome != pec.Certified || e.Transport != "posta-certificata" {
 		return res

@@ -58,6 +58,8 @@ type Decision struct {
 	RightMailbox string `json:"right_mailbox,omitempty"`
 	// Service is the online service to use (telematic-only, use-cassetto).
 	Service string `json:"service,omitempty"`
+	// PECRef is the Message-ID a verified PEC receipt refers to.
+	PECRef string `json:"pec_ref,omitempty"`
 }
 
 // PECInfo is what the PEC check found.

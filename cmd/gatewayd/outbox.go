@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"gatewayd/internal/store"
+)
+
+// cmdOutbox lists, shows and retries automatic answers. It works beside
+// the running daemon (SQLite serialises the writes); a retried answer is
+// sent at the sender's next round (within a minute).
+func cmdOutbox(args []string, stdout, stderr io.Writer) int {
+	cfg, rest := loadConfig("outbox", args, stderr)
+	if cfg == nil {
+		return exitBadConfig
+	}
+	usage := "usage: gatewayd outbox --config FILE list [queued|held|sent|failed|suppressed] | show ID | retry ID"
+	if len(rest) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitBadConfig
+	}
+	q, err := store.OpenOutboxTool(cfg.StateDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatewayd outbox:", err)
+		return exitFailure
+	}
+	defer q.Close()
+	ctx := context.Background()
+	switch {
+	case rest[0] == "list" && len(rest) <= 2:
+		state := ""
+		if len(rest) == 2 {
+			state = rest[1]
+		}
+		items, err := q.List(ctx, state, 200)
+		if err != nil {
+			fmt.Fprintln(stderr, "gatewayd outbox:", err)
+			return exitFailure
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATE\tKIND\tTO\tATTEMPTS\tCREATED\tDELIVERY\tNOTE")
+		for _, it := range items {
+			note := it.LastError
+			if note == "" {
+				note = it.Reason
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", it.ID, it.State, it.Kind, it.To, it.Attempts,
+				it.CreatedAt.Format("2006-01-02 15:04"), it.Delivery, note)
+		}
+		tw.Flush()
+		return exitOK
+	case (rest[0] == "show" || rest[0] == "retry") && len(rest) == 2:
+		id, err := strconv.ParseInt(rest[1], 10, 64)
+		if err != nil {
+			fmt.Fprintln(stderr, usage)
+			return exitBadConfig
+		}
+		if rest[0] == "retry" {
+			if err := q.Retry(ctx, id); err != nil {
+				fmt.Fprintln(stderr, "gatewayd outbox:", err)
+				return exitFailure
+			}
+			fmt.Fprintf(stdout, "answer %d queued again\n", id)
+			return exitOK
+		}
+		it, err := q.Get(ctx, id)
+		if err != nil {
+			fmt.Fprintln(stderr, "gatewayd outbox:", err)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "# answer %d: %s, %s, to %s, attempts %d %s\n", it.ID, it.State, it.Kind, it.To, it.Attempts, it.LastError)
+		stdout.Write(it.Raw)
+		return exitOK
+	}
+	fmt.Fprintln(stderr, usage)
+	return exitBadConfig
+}

@@ -1,0 +1,147 @@
+// Package outbox delivers the queued answers with go-smtp: one goroutine
+// owns the queue, waking at the next stored due time or when told that
+// answers were enqueued. Temporary failures (4xx, timeouts, refused
+// connections) retry with stored, jittered, capped backoff; permanent ones
+// (5xx) end the answer as failed, recorded, never retried by themselves.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"gatewayd/internal/config"
+	"gatewayd/internal/store"
+)
+
+// Backoff bounds the wait between attempts (doubling, jittered, capped).
+type Backoff struct{ Base, Max time.Duration }
+
+// DefaultBackoff: 30 s doubling to 1 h.
+var DefaultBackoff = Backoff{Base: 30 * time.Second, Max: time.Hour}
+
+func (b Backoff) next(attempt int) time.Duration {
+	d := b.Base
+	for i := 1; i < attempt && d < b.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.Max)
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// Expiry is how long an answer keeps being retried after temporary
+// failures before it is given up as failed (as Postfix's queue lifetime).
+const Expiry = 5 * 24 * time.Hour
+
+// Sender owns the outbox loop.
+type Sender struct {
+	Store    *store.Store
+	Accounts map[string]*config.SMTP // by mailbox name
+	Log      *slog.Logger
+	Backoff  Backoff
+	Now      func() time.Time
+	wake     chan struct{}
+}
+
+// Poke tells the sender that answers were enqueued.
+func (s *Sender) Poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Init prepares the sender; call it before Run and before any Poke.
+func (s *Sender) Init() {
+	s.wake = make(chan struct{}, 1)
+	if s.Backoff == (Backoff{}) {
+		s.Backoff = DefaultBackoff
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+}
+
+// Run delivers until ctx ends.
+func (s *Sender) Run(ctx context.Context) {
+	log := s.Log.With("component", "outbox")
+	for ctx.Err() == nil {
+		wait, err := s.step(ctx, log)
+		if err != nil {
+			log.Error("outbox", "err", err)
+			wait = 5 * time.Second // the store is failing: do not spin
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-s.wake:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+}
+
+// step sends the answer due first, if any, and says how long to wait.
+func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, error) {
+	it, due, ok, err := s.Store.NextAnswer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return time.Minute, nil
+	}
+	if !due {
+		return time.Until(it.NextAttempt), nil
+	}
+	if err := s.Store.BeginAttempt(ctx, it.ID, s.Now().Add(s.Backoff.next(it.Attempts+1))); err != nil {
+		return 0, err
+	}
+	state, errText := s.attempt(ctx, it)
+	if ctx.Err() != nil && state != store.OutSent {
+		return 0, nil // shutting down: the stored next attempt stands
+	}
+	attrs := []any{"outbox", it.ID, "mailbox", it.Mailbox, "kind", it.Kind, "message_id", it.MessageID, "attempt", it.Attempts + 1}
+	switch state {
+	case store.OutSent:
+		log.Info("answer sent", attrs...)
+	case store.OutFailed:
+		log.Warn("answer failed for good", append(attrs, "err", errText)...)
+	default:
+		log.Warn("answer not sent, will retry", append(attrs, "err", errText)...)
+	}
+	return 0, s.Store.EndAttempt(ctx, it, state, errText)
+}
+
+// attempt sends one answer and classifies the outcome.
+func (s *Sender) attempt(ctx context.Context, it store.OutboxItem) (state, errText string) {
+	acct := s.Accounts[it.Mailbox]
+	if acct == nil {
+		return store.OutFailed, fmt.Sprintf("mailbox %s has no smtp account configured", it.Mailbox)
+	}
+	err := send(ctx, acct, it)
+	switch {
+	case err == nil:
+		return store.OutSent, ""
+	case Permanent(err):
+		return store.OutFailed, err.Error()
+	case s.Now().Sub(it.CreatedAt) > Expiry:
+		return store.OutFailed, "given up after " + Expiry.String() + ": " + err.Error()
+	}
+	return store.OutQueued, err.Error()
+}
+
+// Permanent reports a 5xx SMTP reply: the answer must not be retried.
+func Permanent(err error) bool {
+	var se *smtp.SMTPError
+	return errors.As(err, &se) && se.Code >= 500 && se.Code < 600
+}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Outbox states.
+const (
+	OutQueued     = "queued"
+	OutHeld       = "held"       // shadow mode: rendered, kept, never sent
+	OutSent       = "sent"       // accepted by the SMTP server
+	OutFailed     = "failed"     // refused for good (5xx); never retried by itself
+	OutSuppressed = "suppressed" // loop protection: not to be sent
+)
+
+// Answer is an answer to enqueue with the decision it answers.
+type Answer struct {
+	Mailbox   string
+	Kind      string
+	MessageID string
+	From, To  string
+	Raw       []byte
+	State     string // OutQueued, OutHeld or OutSuppressed
+	Reason    string // why held or suppressed
+	// DailyLimit caps the answers to one recipient per day (0: none);
+	// past it the answer is recorded as suppressed.
+	DailyLimit int
+}
+
+// AnswerFunc writes the answer to a recorded message, inside the
+// transaction that records it (the protocol number is known); nil: none.
+// The store then applies the per-sender daily limit.
+type AnswerFunc func(r Result, it Item, record int64) (*Answer, error)
+
+// enqueue stores an answer in the transaction, applying the daily limit
+// per recipient (limit 0: none).
+func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, message int64, a *Answer, now time.Time) error {
+	if a.State == OutQueued && a.DailyLimit > 0 {
+		var n int
+		dayStart := startOfDay(now)
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE lower(rcpt) = lower(?) AND created_at >= ?
+			AND state IN ('queued', 'sent', 'failed', 'held')`, a.To, ts(dayStart)).Scan(&n); err != nil {
+			return fmt.Errorf("counting answers: %w", err)
+		}
+		if n >= a.DailyLimit {
+			a.State, a.Reason = OutSuppressed, fmt.Sprintf("rate limit: %d answers to this sender today", n)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason,
+		next_attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		message, a.Mailbox, a.Kind, a.MessageID, a.From, a.To, a.Raw, a.State, a.Reason, ts(now), ts(now)); err != nil {
+		return fmt.Errorf("enqueueing answer: %w", err)
+	}
+	kind := map[string]string{OutQueued: "answer-queued", OutHeld: "answer-held", OutSuppressed: "answer-suppressed"}[a.State]
+	return addEvents(ctx, tx, now, message, a.Mailbox, event{kind, map[string]any{
+		"kind": a.Kind, "message_id": a.MessageID, "to": a.To, "reason": a.Reason}})
+}
+
+func startOfDay(t time.Time) time.Time {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		loc = time.UTC
+	}
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// OutboxItem is one answer of the outbox.
+type OutboxItem struct {
+	ID          int64
+	Message     int64
+	Mailbox     string
+	Kind        string
+	MessageID   string
+	From, To    string
+	Raw         []byte
+	State       string
+	Reason      string
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+	CreatedAt   time.Time
+	SentAt      time.Time
+	Delivery    string
+}
+
+const outboxCols = `id, message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason, attempts, next_attempt,
+	last_error, created_at, sent_at, delivery`
+
+func scanOutbox(row interface{ Scan(...any) error }) (OutboxItem, error) {
+	var it OutboxItem
+	var next, created, sent string
+	err := row.Scan(&it.ID, &it.Message, &it.Mailbox, &it.Kind, &it.MessageID, &it.From, &it.To, &it.Raw, &it.State,
+		&it.Reason, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Delivery)
+	it.NextAttempt, it.CreatedAt, it.SentAt = parseTS(next), parseTS(created), parseTS(sent)
+	return it, err
+}
+
+// NextAnswer returns the queued answer due first, and whether it is due
+// now; ok is false when the queue is empty.
+func (s *Store) NextAnswer(ctx context.Context) (it OutboxItem, due bool, ok bool, err error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'queued' ORDER BY next_attempt, id LIMIT 1`)
+	it, err = scanOutbox(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, false, false, nil
+	}
+	if err != nil {
+		return it, false, false, fmt.Errorf("reading outbox: %w", err)
+	}
+	return it, !it.NextAttempt.After(s.now()), true, nil
+}
+
+// BeginAttempt stores the attempt and when the next may come, before the
+// attempt: a crash while sending cannot cause a hot loop.
+func (s *Store) BeginAttempt(ctx context.Context, id int64, next time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt = ? WHERE id = ? AND state = 'queued'`,
+		ts(next), id)
+	if err != nil {
+		return fmt.Errorf("recording attempt: %w", err)
+	}
+	return nil
+}
+
+// EndAttempt records an attempt's outcome: sent, failed for good, or a
+// temporary error (the item stays queued until its stored next attempt).
+func (s *Store) EndAttempt(ctx context.Context, it OutboxItem, state, errText string) error {
+	ctx = context.WithoutCancel(ctx)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("recording attempt: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.now()
+	sent := ""
+	if state == OutSent {
+		sent = ts(now)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ?, last_error = ?, sent_at = ? WHERE id = ?`,
+		state, errText, sent, it.ID); err != nil {
+		return fmt.Errorf("recording attempt: %w", err)
+	}
+	kind := map[string]string{OutSent: "answer-sent", OutFailed: "answer-failed", OutQueued: "answer-retry"}[state]
+	if err := addEvents(ctx, tx, now, it.Message, it.Mailbox, event{kind, map[string]any{
+		"outbox": it.ID, "message_id": it.MessageID, "attempt": it.Attempts + 1, "error": errText}}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Outbox lists answers, newest first, optionally of one state.
+func (s *Store) Outbox(ctx context.Context, state string, limit int) ([]OutboxItem, error) {
+	return listOutbox(ctx, s.db, state, limit)
+}
+
+func listOutbox(ctx context.Context, db *sql.DB, state string, limit int) ([]OutboxItem, error) {
+	q := `SELECT ` + outboxCols + ` FROM outbox`
+	var args []any
+	if state != "" {
+		q += ` WHERE state = ?`
+		args = append(args, state)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxItem
+	for rows.Next() {
+		it, err := scanOutbox(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading outbox: %w", err)
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// LinkReceipt records a PEC receipt of one of our answers (by its
+// Message-ID); it reports whether an answer matched.
+func linkReceipt(ctx context.Context, tx *sql.Tx, refID, kind string, now time.Time, mailbox string) (bool, error) {
+	var id, msg int64
+	err := tx.QueryRowContext(ctx, `UPDATE outbox SET delivery = ?, delivery_at = ? WHERE message_id = ? RETURNING id, message`,
+		kind, ts(now), strings.Trim(refID, "<> ")).Scan(&id, &msg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("linking receipt: %w", err)
+	}
+	return true, addEvents(ctx, tx, now, msg, mailbox, event{"answer-delivery", map[string]any{"outbox": id, "receipt": kind}})
+}

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// OutboxTool is the operators' access to the outbox beside the running
+// daemon: no state-directory lock, SQLite serialises the writes.
+type OutboxTool struct {
+	db *sql.DB
+}
+
+// OpenOutboxTool opens stateDir's database for the outbox command.
+func OpenOutboxTool(stateDir string) (*OutboxTool, error) {
+	path := filepath.Join(stateDir, "gatewayd.db")
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw&_busy_timeout=15000&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return &OutboxTool{db: db}, nil
+}
+
+// Close closes the database.
+func (o *OutboxTool) Close() error { return o.db.Close() }
+
+// List lists answers, newest first, optionally of one state.
+func (o *OutboxTool) List(ctx context.Context, state string, limit int) ([]OutboxItem, error) {
+	return listOutbox(ctx, o.db, state, limit)
+}
+
+// Get returns one answer.
+func (o *OutboxTool) Get(ctx context.Context, id int64) (OutboxItem, error) {
+	it, err := scanOutbox(o.db.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, fmt.Errorf("answer %d: %w", id, ErrNotFound)
+	}
+	return it, err
+}
+
+// Retry queues a failed, held or suppressed answer again, due now.
+func (o *OutboxTool) Retry(ctx context.Context, id int64) error {
+	tx, err := o.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var msg int64
+	var mailbox, state string
+	err = tx.QueryRowContext(ctx, `SELECT message, mailbox, state FROM outbox WHERE id = ?`, id).Scan(&msg, &mailbox, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("answer %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if state == OutSent || state == OutQueued {
+		return fmt.Errorf("answer %d is %s: nothing to retry", id, state)
+	}
+	now := time.Now()
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'queued', attempts = 0, next_attempt = ?, last_error = '', reason = ''
+		WHERE id = ?`, ts(now), id); err != nil {
+		return err
+	}
+	if err := addEvents(ctx, tx, now, msg, mailbox, event{"answer-requeued", map[string]any{"outbox": id, "was": state}}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
