@@ -51,7 +51,8 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{"INPS.FE.", "seen again", "missing-message-id", "malformed-mime",
 		"invalid-header-encoding", "empty-message", "over-size-cap", "not-certified", "wrong-mailbox",
-		"use-cassetto", "missing-codice-fiscale", "not-from-ordine", "automatic"} {
+		"use-cassetto", "missing-codice-fiscale", "not-from-ordine", "automatic", "The answers sent (8,",
+		"Auto-Submitted: auto-replied", "manca il codice fiscale"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

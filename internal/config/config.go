@@ -33,7 +33,15 @@ type Config struct {
 	// Shadow: everything runs and is recorded, answers are rendered and
 	// kept as held, nothing is sent (run --shadow sets it too).
 	Shadow    bool      `yaml:"shadow"`
+	Outbox    Outbox    `yaml:"outbox"`
 	Mailboxes []Mailbox `yaml:"mailboxes"`
+}
+
+// Outbox paces the retries of answers after temporary failures: the wait
+// doubles from MinBackoff to MaxBackoff, jittered.
+type Outbox struct {
+	MinBackoff time.Duration `yaml:"min_backoff"`
+	MaxBackoff time.Duration `yaml:"max_backoff"`
 }
 
 // Office identifies the office whose protocol this is.
@@ -201,6 +209,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Protocol.Format == "" {
 		c.Protocol.Format = protocol.DefaultFormat
+	}
+	if c.Outbox.MinBackoff == 0 {
+		c.Outbox.MinBackoff = 30 * time.Second
+	}
+	if c.Outbox.MaxBackoff == 0 {
+		c.Outbox.MaxBackoff = time.Hour
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"

@@ -51,6 +51,10 @@ func (c *Config) validate(v *validator) {
 			v.errf("rules_dir", "rules_dir %q is not a directory", c.RulesDir)
 		}
 	}
+	if c.Outbox.MinBackoff < 100*time.Millisecond || c.Outbox.MaxBackoff < c.Outbox.MinBackoff {
+		v.errf("outbox", "outbox: min_backoff %v must be at least 100ms and not above max_backoff %v",
+			c.Outbox.MinBackoff, c.Outbox.MaxBackoff)
+	}
 	if len(c.Mailboxes) == 0 {
 		v.errf("mailboxes", "at least one mailbox is required")
 	}

@@ -83,7 +83,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for _, m := range d.Config.Mailboxes {
 		accounts[m.Name] = m.SMTP
 	}
-	d.sender = &outbox.Sender{Store: d.store, Accounts: accounts, Log: d.Log, Backoff: d.OutboxBackoff, Now: d.Now}
+	backoff := d.OutboxBackoff
+	if backoff == (outbox.Backoff{}) {
+		backoff = outbox.Backoff{Base: d.Config.Outbox.MinBackoff, Max: d.Config.Outbox.MaxBackoff}
+	}
+	d.sender = &outbox.Sender{Store: d.store, Accounts: accounts, Log: d.Log, Backoff: backoff, Now: d.Now}
 	d.sender.Init()
 	if !d.Config.Shadow {
 		wg.Go(func() { d.sender.Run(ctx) })

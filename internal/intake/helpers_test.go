@@ -14,6 +14,7 @@ import (
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/intake"
+	"gatewayd/internal/outbox"
 	"gatewayd/internal/testenv"
 	"gatewayd/internal/triage"
 )
@@ -34,7 +35,8 @@ func start(t *testing.T, cfg *config.Config, now func() time.Time, cls triage.Cl
 		logw = os.Stderr
 	}
 	d := &daemon.Daemon{Config: cfg, Log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now: now, Backoff: intake.Backoff{Base: 50 * time.Millisecond, Max: 500 * time.Millisecond}}
+		Now: now, Backoff: intake.Backoff{Base: 50 * time.Millisecond, Max: 500 * time.Millisecond},
+		OutboxBackoff: outbox.Backoff{Base: 100 * time.Millisecond, Max: 300 * time.Millisecond}}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := d.Open(ctx); err != nil {
 		t.Fatalf("opening daemon: %v", err)

@@ -13,7 +13,7 @@ import (
 
 // ferraraRules copies rules/ferrara to a temporary directory, trusting the
 // golden test CA, and returns it.
-func ferraraRules(t *testing.T) string {
+func ferraraRules(t *testing.T, extraRoots ...[]byte) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("../../rules/ferrara")); err != nil {
@@ -22,6 +22,9 @@ func ferraraRules(t *testing.T) string {
 	root, err := os.ReadFile("../../testdata/triage/pec-root.pem")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, r := range extraRoots {
+		root = append(append(root, '\n'), r...)
 	}
 	os.WriteFile(filepath.Join(dir, "test-root.pem"), root, 0o644)
 	uf := filepath.Join(dir, "ufficio.yaml")

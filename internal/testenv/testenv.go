@@ -48,6 +48,7 @@ type Mailbox struct {
 	Name, Address, Addr, User, Password, Folder string
 	PollInterval                                string // default 1s
 	TLS, CAFile                                 string // default plain
+	SMTPAddr                                    string // host:port of a plain SMTP account for answers
 	Extra                                       string // more YAML lines for the mailbox, indented by 4
 }
 
@@ -81,6 +82,10 @@ func Config(t T, stateDir string, boxes ...Mailbox) *config.Config {
 		fmt.Fprintf(&b, "  - name: %s\n    address: %s\n    folder: %q\n    poll_interval: %s\n"+
 			"    imap: {host: %s, port: %s, tls: %s, user: %s, password_file: %q%s}\n%s",
 			m.Name, m.Address, folder, poll, host, port, tlsMode, m.User, pw, ca, m.Extra)
+		if m.SMTPAddr != "" {
+			sh, sp, _ := strings.Cut(m.SMTPAddr, ":")
+			fmt.Fprintf(&b, "    smtp: {host: %s, port: %s, tls: plain}\n", sh, sp)
+		}
 	}
 	path := filepath.Join(dir, "gatewayd.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

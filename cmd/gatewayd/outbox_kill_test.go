@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+
+	"gatewayd/internal/smtpsink"
+	"gatewayd/internal/testenv"
+	"gatewayd/internal/testenv/dovecot"
+)
+
+// TestBinary_SIGKILLOutbox kills the daemon at random moments while it
+// records mails and sends their answers: after restarts every answer is
+// delivered, none lost, and none more than twice (a resend after a crash
+// mid-DATA carries the same Message-ID).
+func TestBinary_SIGKILLOutbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and kills it repeatedly")
+	}
+	const total = 40
+	srv := dovecot.Start(t, map[string]string{"gc": "pw"})
+	c := srv.Client("gc", "pw")
+	for i := 0; i < total; i++ {
+		dovecot.Append(t, c, "INBOX", []byte(fmt.Sprintf("From: studio%d@example.it\r\nTo: GestioneCredito.Ferrara@inps.it\r\n"+
+			"Subject: RSSMRA85T10A562S - Artigiani - richiesta numero %d\r\nMessage-ID: <k%d@kill.test>\r\n"+
+			"Date: Mon, 16 Nov 2026 10:00:00 +0100\r\n\r\ntesto\r\n", i, i, i)))
+	}
+	sink, err := smtpsink.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	rulesDir := t.TempDir()
+	os.CopyFS(rulesDir, os.DirFS("../../rules/ferrara"))
+	state := t.TempDir()
+	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it",
+		Addr: srv.Addr(), User: "gc", Password: "pw", SMTPAddr: sink.Addr, Extra: "    batch_size: 3\n"})
+	conf, _ := os.ReadFile(cfg.File)
+	os.WriteFile(cfg.File, []byte(strings.Replace(string(conf), "mailboxes:",
+		fmt.Sprintf("rules_dir: %q\noutbox: {min_backoff: 200ms, max_backoff: 1s}\nmailboxes:", rulesDir), 1)), 0o600)
+	bin := buildBinary(t)
+	db := testenv.OpenDB(t, state)
+	sent := func() int { return testenv.Int(t, db, `SELECT count(*) FROM outbox WHERE state = 'sent'`) }
+	kills := 0
+	for sent() < total {
+		cmd := startDaemon(t, bin, cfg.File, state)
+		time.Sleep(time.Duration(10+rand.IntN(70)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		kills++
+		if kills > 200 {
+			t.Fatal("no progress after 200 restarts")
+		}
+	}
+	t.Logf("%d kills", kills)
+	if kills < 5 {
+		t.Errorf("only %d kills: the test did not exercise crashes", kills)
+	}
+	if n := testenv.Int(t, db, `SELECT count(*) FROM outbox`); n != total {
+		t.Errorf("%d answers enqueued, want %d", n, total)
+	}
+	perID := map[string]int{}
+	for _, m := range sink.Messages() {
+		r, err := mail.CreateReader(bytes.NewReader(m.Raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		perID[r.Header.Get("Message-Id")]++
+	}
+	if len(perID) != total {
+		t.Errorf("%d distinct answers received, want %d", len(perID), total)
+	}
+	for id, n := range perID {
+		if n > 2 {
+			t.Errorf("answer %s received %d times, want at most 2", id, n)
+		}
+	}
+}
