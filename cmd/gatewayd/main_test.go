@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gatewayd/internal/store"
 )
 
 // TestCheck_badConfig: check prints every problem as file:line and exits 2.
@@ -74,5 +77,47 @@ func TestCheck_rules(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), filepath.Join(dir, "caselle.yaml")+":2: indirizzo \"x\"") {
 		t.Errorf("check --rules output:\n%s", errb.String())
+	}
+}
+
+// TestOutboxCommand: list, show and retry on a state directory.
+func TestOutboxCommand(t *testing.T) {
+	state := t.TempDir()
+	pw := filepath.Join(state, "pw")
+	os.WriteFile(pw, []byte("x"), 0o600)
+	conf := filepath.Join(state, "gatewayd.yaml")
+	os.WriteFile(conf, []byte("office: {name: X, code: FE}\nstate_dir: "+state+"\nmailboxes:\n  - name: a\n    address: a@b.it\n"+
+		"    imap: {host: imap.b.it, user: a, password_file: "+pw+"}\n"), 0o600)
+	st, err := store.Open(context.Background(), store.Options{StateDir: state, Office: "FE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := st.DB()
+	db.Exec(`INSERT INTO spool_segments VALUES ('s', 0, '')`)
+	db.Exec(`INSERT INTO messages (id, sha256, spool_segment, spool_offset, size, stored_size, mailbox, received_at, recorded_at, outcome)
+		VALUES (1, 'x', 's', 0, 1, 1, 'a', '', '', 'refused')`)
+	db.Exec(`INSERT INTO outbox (id, message, mailbox, kind, message_id, mail_from, rcpt, body, state, last_error, attempts, created_at)
+		VALUES (7, 1, 'a', 'rifiuto', 'm@b.it', 'a@b.it', 'c@d.it', 'Subject: prova', 'failed', '550 no such user', 1, '2026-11-16T10:00:00Z')`)
+	st.Close()
+	var out, errb bytes.Buffer
+	if code := run([]string{"outbox", "--config", conf, "list"}, &out, &errb); code != exitOK ||
+		!strings.Contains(out.String(), "failed") || !strings.Contains(out.String(), "550 no such user") {
+		t.Errorf("outbox list = %d:\n%s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"outbox", "--config", conf, "show", "7"}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "Subject: prova") {
+		t.Errorf("outbox show = %d:\n%s", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"outbox", "--config", conf, "retry", "7"}, &out, &errb); code != exitOK {
+		t.Errorf("outbox retry = %d: %s", code, errb.String())
+	}
+	out.Reset()
+	run([]string{"outbox", "--config", conf, "list", "queued"}, &out, &errb)
+	if !strings.Contains(out.String(), "c@d.it") {
+		t.Errorf("after retry the answer is not queued:\n%s", out.String())
+	}
+	if code := run([]string{"outbox", "--config", conf, "retry", "7"}, &out, &errb); code == exitOK {
+		t.Errorf("retrying a queued answer succeeded")
 	}
 }

@@ -206,6 +206,11 @@ func TestOutbox_pecReceipt(t *testing.T) {
 		db.QueryRow(`SELECT message_id FROM outbox WHERE state = 'sent'`).Scan(&answerID)
 		return answerID != "", "the acknowledgment was not sent"
 	})
+	var rcpt string
+	db.QueryRow(`SELECT rcpt FROM outbox`).Scan(&rcpt)
+	if rcpt != "studio.rossi@pec.commercialisti.it" {
+		t.Errorf("PEC answer to %q, want daticert's mittente (never the provider's posta-certificata@)", rcpt)
+	}
 	receipt := ca.Envelope(pectest.Message{Kind: "avvenuta-consegna", Sender: "direzione.provinciale.ferrara@postacert.inps.gov.it",
 		To: "studio.rossi@pec.commercialisti.it", Subject: "Protocollo", Body: "consegnata", RefID: answerID})
 	dovecot.Append(t, c, "INBOX", receipt)
@@ -217,5 +222,43 @@ func TestOutbox_pecReceipt(t *testing.T) {
 	}
 	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'answer-delivery'`); n != 1 {
 		t.Errorf("%d answer-delivery events, want 1", n)
+	}
+}
+
+// TestOutbox_loopProtection: no answer to the office's own addresses, and
+// past the daily limit per sender the answers are recorded, not sent.
+func TestOutbox_loopProtection(t *testing.T) {
+	sink := startSink(t)
+	mailFrom := func(from, id string) []byte {
+		return []byte("From: " + from + "\r\nTo: GestioneCredito.Ferrara@inps.it\r\nSubject: senza dati\r\nMessage-ID: <" + id +
+			"@lp.test>\r\nDate: Mon, 16 Nov 2026 10:00:00 +0100\r\n\r\ntesto\r\n")
+	}
+	srv := dovecot.Start(t, map[string]string{"gc": "pw"})
+	dovecot.Append(t, srv.Client("gc", "pw"), "INBOX", mailFrom("AnagraficaFlussi.Ferrara@inps.it", "own"),
+		mailFrom("studio@x.it", "a1"), mailFrom("studio@x.it", "a2"), mailFrom("studio@x.it", "a3"))
+	state := t.TempDir()
+	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it", Addr: srv.Addr(),
+		User: "gc", Password: "pw", SMTPAddr: sink.Addr})
+	cfg.RulesDir = ferraraRules(t)
+	uf := cfg.RulesDir + "/ufficio.yaml"
+	b, _ := os.ReadFile(uf)
+	os.WriteFile(uf, []byte(strings.Replace(string(b), "massimo_per_mittente_al_giorno: 20", "massimo_per_mittente_al_giorno: 2", 1)), 0o644)
+	start(t, cfg, nil, nil)
+	db := testenv.OpenDB(t, state)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		return outboxCount(t, db, "state = 'sent'") == 2 && outboxCount(t, db, "state = 'suppressed'") == 2, "answers not settled"
+	})
+	if n := outboxCount(t, db, "state = 'suppressed' AND reason LIKE '%own addresses%'"); n != 1 {
+		t.Errorf("%d answers to our own address suppressed, want 1", n)
+	}
+	if n := outboxCount(t, db, "state = 'suppressed' AND reason LIKE 'rate limit%'"); n != 1 {
+		t.Errorf("%d answers over the daily limit suppressed, want 1", n)
+	}
+	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'answer-suppressed'`); n != 2 {
+		t.Errorf("%d answer-suppressed events, want 2", n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(sink.Messages()); n != 2 {
+		t.Errorf("%d answers sent, want 2", n)
 	}
 }
