@@ -8,37 +8,21 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"runtime/debug"
 	"time"
 
+	"gatewayd/internal/backoff"
 	"gatewayd/internal/config"
 	"gatewayd/internal/mailparse"
 	"gatewayd/internal/store"
 	"gatewayd/internal/triage"
 )
 
-// Backoff bounds the wait between failed attempts: base doubled per
-// attempt, capped at Max, with jitter (the wait is drawn in [d/2, d]).
-type Backoff struct {
-	Base, Max time.Duration
-}
+// Backoff paces reconnections after failures.
+type Backoff = backoff.Backoff
 
 // DefaultBackoff is used when the Watcher sets none.
 var DefaultBackoff = Backoff{Base: time.Second, Max: 5 * time.Minute}
-
-// next returns the wait after the given number of consecutive failures.
-func (b Backoff) next(attempts int) time.Duration {
-	d := b.Base
-	for i := 1; i < attempts && d < b.Max; i++ {
-		d *= 2
-	}
-	d = min(d, b.Max)
-	if d <= 0 {
-		return 0
-	}
-	return d/2 + rand.N(d/2+1)
-}
 
 // Observer is told of every message recorded and moved (the demo prints them).
 type Observer func(mailbox string, r store.Result, f mailparse.Facts)
@@ -67,7 +51,7 @@ func (w *Watcher) Run(ctx context.Context) {
 		st, err := w.Store.MailboxState(ctx, w.Mailbox.Name)
 		if err != nil {
 			log.Error("reading mailbox state", "err", err)
-			st.Attempts, st.NextAttempt = 1, time.Now().Add(w.Backoff.next(1))
+			st.Attempts, st.NextAttempt = 1, time.Now().Add(w.Backoff.Next(1))
 		}
 		if !sleep(ctx, time.Until(st.NextAttempt)) {
 			return
@@ -78,7 +62,7 @@ func (w *Watcher) Run(ctx context.Context) {
 			return
 		}
 		attempts := st.Attempts + 1
-		wait := w.Backoff.next(attempts)
+		wait := w.Backoff.Next(attempts)
 		log.Warn("mailbox session failed, will retry", "err", err, "attempt", attempts, "retry_in", wait.Round(time.Millisecond))
 		if rerr := w.Store.RecordFailure(ctx, w.Mailbox.Name, attempts, time.Now().Add(wait), err); rerr != nil {
 			log.Error("recording failure", "err", rerr)

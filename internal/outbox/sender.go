@@ -10,32 +10,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
+	"gatewayd/internal/backoff"
 	"gatewayd/internal/config"
 	"gatewayd/internal/store"
 )
 
-// Backoff bounds the wait between attempts (doubling, jittered, capped).
-type Backoff struct{ Base, Max time.Duration }
+// Backoff paces retries after temporary failures.
+type Backoff = backoff.Backoff
 
 // DefaultBackoff: 30 s doubling to 1 h.
 var DefaultBackoff = Backoff{Base: 30 * time.Second, Max: time.Hour}
-
-func (b Backoff) next(attempt int) time.Duration {
-	d := b.Base
-	for i := 1; i < attempt && d < b.Max; i++ {
-		d *= 2
-	}
-	d = min(d, b.Max)
-	if d <= 0 {
-		return 0
-	}
-	return d/2 + rand.N(d/2+1)
-}
 
 // Expiry is how long an answer keeps being retried after temporary
 // failures before it is given up as failed (as Postfix's queue lifetime).
@@ -103,7 +91,7 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 	if !due {
 		return time.Until(it.NextAttempt), nil
 	}
-	if err := s.Store.BeginAttempt(ctx, it.ID, s.Now().Add(s.Backoff.next(it.Attempts+1))); err != nil {
+	if err := s.Store.BeginAttempt(ctx, it.ID, s.Now().Add(s.Backoff.Next(it.Attempts+1))); err != nil {
 		return 0, err
 	}
 	state, errText := s.attempt(ctx, it)

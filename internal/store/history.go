@@ -20,8 +20,18 @@ type Reader struct {
 
 // OpenReader opens the database of stateDir read-only.
 func OpenReader(stateDir string) (*Reader, error) {
+	db, err := openUnlocked(stateDir, "mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{db: db}, nil
+}
+
+// openUnlocked opens stateDir's database beside a running daemon, without
+// the state directory's lock.
+func openUnlocked(stateDir, params string) (*sql.DB, error) {
 	path := filepath.Join(stateDir, "gatewayd.db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", "file:"+path+"?"+params)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
@@ -29,7 +39,7 @@ func OpenReader(stateDir string) (*Reader, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	return &Reader{db: db}, nil
+	return db, nil
 }
 
 // Close closes the database.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 )
 
@@ -17,14 +16,9 @@ type OutboxTool struct {
 
 // OpenOutboxTool opens stateDir's database for the outbox command.
 func OpenOutboxTool(stateDir string) (*OutboxTool, error) {
-	path := filepath.Join(stateDir, "gatewayd.db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw&_busy_timeout=15000&_txlock=immediate")
+	db, err := openUnlocked(stateDir, "mode=rw&_busy_timeout=15000&_txlock=immediate")
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, err
 	}
 	return &OutboxTool{db: db}, nil
 }
