@@ -6,6 +6,7 @@ package smtpsink
 import (
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"sync"
 	"time"
@@ -41,6 +42,7 @@ func Start() (*Sink, error) {
 	s.srv.Domain = "sink.localhost"
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 30*time.Second, 30*time.Second
 	s.srv.AllowInsecureAuth = true
+	s.srv.ErrorLog = log.New(io.Discard, "", 0) // clients killed mid-session are expected in tests
 	go s.srv.Serve(ln)
 	return s, nil
 }
