@@ -244,9 +244,9 @@ func (m *Mailbox) applyDefaults() {
 			*f.v = f.d
 		}
 	}
-	m.IMAP.defaults(993, 143)
+	m.IMAP.defaults(993, 143, 143)
 	if m.SMTP != nil {
-		m.SMTP.defaults(465, 587)
+		m.SMTP.defaults(465, 587, 25)
 		if m.SMTP.From == "" {
 			m.SMTP.From = m.Address
 		}
@@ -263,15 +263,12 @@ func (m *Mailbox) applyDefaults() {
 }
 
 // defaults sets TLS (implicit) and the port of its mode.
-func (i *Server) defaults(implicitPort, otherPort int) {
+func (i *Server) defaults(implicit, starttls, plain int) {
 	if i.TLS == "" {
 		i.TLS = TLSImplicit
 	}
 	if i.Port == 0 {
-		i.Port = implicitPort
-		if i.TLS != TLSImplicit {
-			i.Port = otherPort
-		}
+		i.Port = map[string]int{TLSImplicit: implicit, TLSStartTLS: starttls, TLSPlain: plain}[i.TLS]
 	}
 }
 

@@ -116,3 +116,23 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_smtp(t *testing.T) {
+	pw := writeFile(t, "pw", "x")
+	base := "office: {name: X, code: FE}\nmailboxes:\n  - name: a\n    address: a@b.it\n    imap: {host: imap.b.it, user: a, password_file: " + pw + "}\n"
+	cfg, err := Parse("s.yaml", []byte(base+"    smtp: {host: smtp.b.it, user: a, password_file: "+pw+"}\n"))
+	if err != nil {
+		t.Fatalf("Parse() = %v", err)
+	}
+	if s := cfg.Mailboxes[0].SMTP; s.Port != 465 || s.TLS != TLSImplicit || s.From != "a@b.it" || s.Password != "x" {
+		t.Errorf("smtp = %+v", s)
+	}
+	_, err = Parse("s.yaml", []byte(base+"    smtp: {host: 127.0.0.1, tls: plain, user: a, password_file: "+pw+"}\n"))
+	if err == nil || !strings.Contains(err.Error(), "s.yaml:6: smtp: AUTH is sent only over TLS") {
+		t.Errorf("plain SMTP with a user: %v", err)
+	}
+	cfg, err = Parse("s.yaml", []byte(base+"    smtp: {host: 127.0.0.1, tls: plain}\n"))
+	if err != nil || cfg.Mailboxes[0].SMTP.Port != 25 {
+		t.Errorf("plain loopback relay without AUTH: %v", err)
+	}
+}

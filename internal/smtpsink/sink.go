@@ -4,6 +4,7 @@
 package smtpsink
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -29,16 +31,37 @@ type Sink struct {
 	msgs    []Received
 	reject  *smtp.SMTPError
 	Deliver func(Received) // called for each accepted message, if set
+	opts    Options
 }
 
-// Start listens on a free loopback port.
-func Start() (*Sink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// Options make the sink speak TLS and require AUTH PLAIN.
+type Options struct {
+	TLS      *tls.Config // nil: plain; else STARTTLS is offered
+	Implicit bool        // TLS from the first byte (port 465 style)
+	User     string      // non-empty: AUTH PLAIN with User and Password is required
+	Password string
+}
+
+// Start listens on a free loopback port, plain, without AUTH.
+func Start() (*Sink, error) { return StartWith(Options{}) }
+
+// StartWith listens on a free loopback port with o.
+func StartWith(o Options) (*Sink, error) {
+	var ln net.Listener
+	var err error
+	if o.Implicit {
+		ln, err = tls.Listen("tcp", "127.0.0.1:0", o.TLS)
+	} else {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listening: %w", err)
 	}
-	s := &Sink{Addr: ln.Addr().String()}
+	s := &Sink{Addr: ln.Addr().String(), opts: o}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	if !o.Implicit {
+		s.srv.TLSConfig = o.TLS
+	}
 	s.srv.Domain = "sink.localhost"
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 30*time.Second, 30*time.Second
 	s.srv.AllowInsecureAuth = true
@@ -70,15 +93,38 @@ func (s *Sink) Messages() []Received {
 func (s *Sink) Close() error { return s.srv.Close() }
 
 type session struct {
-	s    *Sink
-	from string
-	to   []string
+	s      *Sink
+	from   string
+	to     []string
+	authed bool
+}
+
+// AuthMechanisms offers PLAIN when the sink requires AUTH.
+func (ss *session) AuthMechanisms() []string {
+	if ss.s.opts.User == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+// Auth checks AUTH PLAIN against the sink's account.
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, user, pass string) error {
+		if user != ss.s.opts.User || pass != ss.s.opts.Password {
+			return &smtp.SMTPError{Code: 535, Message: "bad credentials"}
+		}
+		ss.authed = true
+		return nil
+	}), nil
 }
 
 func (ss *session) Reset()        { ss.from, ss.to = "", nil }
 func (ss *session) Logout() error { return nil }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	if ss.s.opts.User != "" && !ss.authed {
+		return &smtp.SMTPError{Code: 530, Message: "authentication required"}
+	}
 	ss.from = from
 	return nil
 }
