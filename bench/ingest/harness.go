@@ -1,8 +1,11 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
+
+	"gatewayd/internal/testenv"
 )
 
 // harness gives the Dovecot and test helpers what they need outside go test.
@@ -11,6 +14,7 @@ type harness struct {
 	keep     bool
 	cleanups []func()
 	n        int
+	dbs      map[string]*sql.DB
 }
 
 func newHarness(keep bool) *harness {
@@ -57,4 +61,17 @@ func (h *harness) cleanup() {
 		return
 	}
 	os.RemoveAll(h.dir)
+}
+
+// db opens a state directory's database once.
+func (h *harness) db(state string) *sql.DB {
+	if h.dbs == nil {
+		h.dbs = map[string]*sql.DB{}
+	}
+	if d := h.dbs[state]; d != nil {
+		return d
+	}
+	d := testenv.OpenDB(h, state)
+	h.dbs[state] = d
+	return d
 }

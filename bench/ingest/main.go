@@ -35,7 +35,7 @@ func main() {
 	n := flag.Int("n", 2000, "messages in the mix")
 	big := flag.Int("big", 50, "size in MB of one extra large message (0: none)")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
-	flag.IntVar(&batchSize, "batch", 100, "gatewayd's batch_size")
+	flag.IntVar(&batchSize, "batch", 250, "gatewayd's batch_size")
 	flag.Parse()
 	h := newHarness(*keep)
 	defer h.cleanup()
@@ -68,11 +68,12 @@ func run(h *harness, n, bigMB int) error {
 		return err
 	}
 	fmt.Printf("raw fetch: %.0f msgs/s\n", rawRate)
-	gwRate, rssMB, err := gateway(h, srv.Addr(), total)
+	gwRate, wholeRate, rssMB, err := gateway(h, srv.Addr(), total)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("gatewayd: %.0f msgs/s, peak RSS %.0f MB\n", gwRate, rssMB)
+	fmt.Printf("gatewayd: %.0f msgs/s from its logged-in connection (%.0f from process start), peak RSS %.0f MB\n",
+		gwRate, wholeRate, rssMB)
 	fmt.Printf("gateway_msgs_per_s=%.0f raw_fetch_msgs_per_s=%.0f ratio=%.2f peak_rss_mb=%.0f\n",
 		gwRate, rawRate, gwRate/rawRate, rssMB)
 	return nil
@@ -108,17 +109,19 @@ func rawFetch(c *imapclient.Client, total int) (float64, error) {
 	return rate, c.Unselect().Wait()
 }
 
-// gateway runs the built binary until every message is moved; it returns
-// the rate and the process's peak RSS.
-func gateway(h *harness, addr string, total int) (float64, float64, error) {
+// gateway runs the built binary until every message is moved. It returns
+// the rate from the logged-in connection (as the raw client is timed) to
+// the last move recorded, the rate from process start, and the process's
+// peak RSS.
+func gateway(h *harness, addr string, total int) (float64, float64, float64, error) {
 	bin := filepath.Join(h.dir, "gatewayd")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gatewayd").CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("building gatewayd: %v\n%s", err, out)
+		return 0, 0, 0, fmt.Errorf("building gatewayd: %v\n%s", err, out)
 	}
 	state := filepath.Join(h.dir, "state")
 	cfg := testenv.Config(h, state, testenv.Mailbox{Name: "bench", Address: "bench@example.it", Addr: addr,
 		User: "bench", Password: "bench", PollInterval: "2s", Extra: fmt.Sprintf("    max_message_size: 100MB\n    batch_size: %d\n", batchSize)})
-	db := testenv.OpenDB(h, state)
+	db := h.db(state)
 	cmd := exec.Command(bin, "run", "--config", cfg.File)
 	logf, _ := os.Create(filepath.Join(h.dir, "gatewayd.log"))
 	defer logf.Close()
@@ -128,22 +131,50 @@ func gateway(h *harness, addr string, total int) (float64, float64, error) {
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	for testenv.Int(h, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`) < total {
 		if time.Since(start) > 10*time.Minute {
 			cmd.Process.Kill()
-			return 0, 0, fmt.Errorf("gatewayd did not finish in 10 minutes (log: %s)", logf.Name())
+			return 0, 0, 0, fmt.Errorf("gatewayd did not finish in 10 minutes (log: %s)", logf.Name())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	rate := float64(total) / time.Since(start).Seconds()
+	whole := float64(total) / time.Since(start).Seconds()
 	// VmHWM is this process image's own peak. (getrusage's ru_maxrss is
 	// not: it carries the parent's peak across the vfork before exec.)
 	hwm, err := vmHWM(cmd.Process.Pid)
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
-	return rate, hwm, err
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	connected, err := connectedAt(logf.Name())
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	var lastMove string
+	h.db(state).QueryRow(`SELECT max(moved_at) FROM sightings`).Scan(&lastMove)
+	last, err := time.Parse(time.RFC3339Nano, lastMove)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("reading the last move: %w", err)
+	}
+	return float64(total) / last.Sub(connected).Seconds(), whole, hwm, nil
+}
+
+// connectedAt reads when the daemon logged "mailbox connected".
+func connectedAt(logPath string) (time.Time, error) {
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, `msg="mailbox connected"`) {
+			ts, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+			return time.Parse(time.RFC3339Nano, ts)
+		}
+	}
+	return time.Time{}, fmt.Errorf("no \"mailbox connected\" in %s", logPath)
 }
 
 // vmHWM reads a process's peak resident set size in MB from /proc.

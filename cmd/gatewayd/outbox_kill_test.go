@@ -19,8 +19,9 @@ import (
 
 // TestBinary_SIGKILLOutbox kills the daemon at random moments while it
 // records mails and sends their answers: after restarts every answer is
-// delivered, none lost, and none more than twice (a resend after a crash
-// mid-DATA carries the same Message-ID).
+// delivered, none lost; a resend happens only after a crash between the
+// server's acceptance and the record of it, so the extra copies are at most
+// the kills, and each carries the answer's own Message-ID.
 func TestBinary_SIGKILLOutbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it repeatedly")
@@ -78,9 +79,12 @@ func TestBinary_SIGKILLOutbox(t *testing.T) {
 	if len(perID) != total {
 		t.Errorf("%d distinct answers received, want %d", len(perID), total)
 	}
-	for id, n := range perID {
-		if n > 2 {
-			t.Errorf("answer %s received %d times, want at most 2", id, n)
-		}
+	extra := 0
+	for _, n := range perID {
+		extra += n - 1
+	}
+	t.Logf("%d extra copies (resends after a crash), %d kills", extra, kills)
+	if extra > kills {
+		t.Errorf("%d extra copies after %d kills: a resend without a crash", extra, kills)
 	}
 }

@@ -258,7 +258,7 @@ func (m *Mailbox) applyDefaults() {
 		m.MaxMessageSize = 100e6
 	}
 	if m.BatchSize == 0 {
-		m.BatchSize = 100
+		m.BatchSize = 250
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"time"
 
@@ -57,7 +58,7 @@ func (s *session) ingestAll(ctx context.Context, news []newMsg) error {
 	var fetchErr error
 	go func() {
 		defer close(batches)
-		for batch := range slices.Chunk(news, s.w.Mailbox.BatchSize) {
+		for batch := range cutBatches(news, s.w.Mailbox.BatchSize, maxBatchBytes) {
 			f, err := s.fetchOne(batch)
 			if err != nil {
 				fetchErr = err
@@ -90,6 +91,29 @@ func (s *session) ingestAll(ctx context.Context, news []newMsg) error {
 		return err
 	}
 	return fetchErr // read after the channel closed: the fetcher is done
+}
+
+// maxBatchBytes bounds a batch's bytes (one transaction, one segment).
+const maxBatchBytes = 256 << 20
+
+// cutBatches cuts the messages into runs of at most n messages and about
+// maxBytes (a message larger than that is a batch of its own).
+func cutBatches(news []newMsg, n int, maxBytes int64) iter.Seq[[]newMsg] {
+	return func(yield func([]newMsg) bool) {
+		start, bytes := 0, int64(0)
+		for i, m := range news {
+			if i > start && (i-start == n || bytes+m.size > maxBytes) {
+				if !yield(news[start:i]) {
+					return
+				}
+				start, bytes = i, 0
+			}
+			bytes += m.size
+		}
+		if start < len(news) {
+			yield(news[start:])
+		}
+	}
 }
 
 // fetchOne reads a batch into a new segment.

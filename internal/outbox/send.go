@@ -18,41 +18,47 @@ import (
 
 // send submits one answer through the account: TLS as configured, AUTH
 // only over TLS, short command timeouts. ctx ends a stuck conversation by
-// closing the connection.
-func send(ctx context.Context, acct *config.SMTP, it store.OutboxItem) error {
+// closing the connection. Once the server has accepted the data, send
+// returns a quit func that ends the session: call it after recording the
+// answer as sent, so that the window in which a crash makes a resend is
+// as short as the record itself.
+func send(ctx context.Context, acct *config.SMTP, it store.OutboxItem) (quit func(), err error) {
 	c, err := dialSMTP(ctx, acct)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
+	defer func() {
+		if err != nil {
+			stop()
+			c.Close()
+		}
+	}()
 	if acct.User != "" {
 		if _, isTLS := c.TLSConnectionState(); !isTLS {
-			return fmt.Errorf("refusing AUTH without TLS to %s", acct.Address())
+			return nil, fmt.Errorf("refusing AUTH without TLS to %s", acct.Address())
 		}
 		if err := c.Auth(sasl.NewPlainClient("", acct.User, acct.Password)); err != nil {
-			return fmt.Errorf("auth as %s: %w", acct.User, err)
+			return nil, fmt.Errorf("auth as %s: %w", acct.User, err)
 		}
 	}
 	if err := c.Mail(acct.From, nil); err != nil {
-		return fmt.Errorf("MAIL FROM: %w", err)
+		return nil, fmt.Errorf("MAIL FROM: %w", err)
 	}
 	if err := c.Rcpt(it.To, nil); err != nil {
-		return fmt.Errorf("RCPT TO: %w", err)
+		return nil, fmt.Errorf("RCPT TO: %w", err)
 	}
 	w, err := c.Data()
 	if err != nil {
-		return fmt.Errorf("DATA: %w", err)
+		return nil, fmt.Errorf("DATA: %w", err)
 	}
 	if _, err := bytes.NewReader(it.Raw).WriteTo(w); err != nil {
-		return fmt.Errorf("DATA: %w", err)
+		return nil, fmt.Errorf("DATA: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("DATA: %w", err)
+		return nil, fmt.Errorf("DATA: %w", err)
 	}
-	c.Quit()
-	return nil
+	return func() { c.Quit(); stop(); c.Close() }, nil
 }
 
 func dialSMTP(ctx context.Context, acct *config.SMTP) (*smtp.Client, error) {

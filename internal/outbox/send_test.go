@@ -62,16 +62,18 @@ func TestSend_TLSAndAuth(t *testing.T) {
 			mode = config.TLSImplicit
 		}
 		ctx := context.Background()
-		if err := send(ctx, account(sink, mode, pool, "gc", "segreta"), item); err != nil {
+		if quit, err := send(ctx, account(sink, mode, pool, "gc", "segreta"), item); err != nil {
 			t.Errorf("%s: send = %v", mode, err)
+		} else {
+			quit()
 		}
 		if n := len(sink.Messages()); n != 1 {
 			t.Errorf("%s: %d messages received, want 1", mode, n)
 		}
-		if err := send(ctx, account(sink, mode, nil, "gc", "segreta"), item); err == nil || !strings.Contains(err.Error(), "certificate") {
+		if _, err := send(ctx, account(sink, mode, nil, "gc", "segreta"), item); err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Errorf("%s with an untrusted certificate: %v, want a certificate error", mode, err)
 		}
-		if err := send(ctx, account(sink, mode, pool, "gc", "sbagliata"), item); err == nil || !Permanent(err) {
+		if _, err := send(ctx, account(sink, mode, pool, "gc", "sbagliata"), item); err == nil || !Permanent(err) {
 			t.Errorf("%s with a wrong password: %v, want a permanent error", mode, err)
 		}
 	}
@@ -84,7 +86,7 @@ func TestSend_noAuthWithoutTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sink.Close()
-	err = send(context.Background(), account(sink, config.TLSPlain, nil, "gc", "segreta"), item)
+	_, err = send(context.Background(), account(sink, config.TLSPlain, nil, "gc", "segreta"), item)
 	if err == nil || !strings.Contains(err.Error(), "refusing AUTH without TLS") {
 		t.Errorf("send = %v, want a refusal to AUTH in clear", err)
 	}

@@ -94,7 +94,10 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 	if err := s.Store.BeginAttempt(ctx, it.ID, s.Now().Add(s.Backoff.Next(it.Attempts+1))); err != nil {
 		return 0, err
 	}
-	state, errText := s.attempt(ctx, it)
+	state, errText, quit := s.attempt(ctx, it)
+	if quit != nil {
+		defer quit() // after the record: a crash before it resends the same Message-ID
+	}
 	if ctx.Err() != nil && state != store.OutSent {
 		return 0, nil // shutting down: the stored next attempt stands
 	}
@@ -111,21 +114,21 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 }
 
 // attempt sends one answer and classifies the outcome.
-func (s *Sender) attempt(ctx context.Context, it store.OutboxItem) (state, errText string) {
+func (s *Sender) attempt(ctx context.Context, it store.OutboxItem) (state, errText string, quit func()) {
 	acct := s.Accounts[it.Mailbox]
 	if acct == nil {
-		return store.OutFailed, fmt.Sprintf("mailbox %s has no smtp account configured", it.Mailbox)
+		return store.OutFailed, fmt.Sprintf("mailbox %s has no smtp account configured", it.Mailbox), nil
 	}
-	err := send(ctx, acct, it)
+	quit, err := send(ctx, acct, it)
 	switch {
 	case err == nil:
-		return store.OutSent, ""
+		return store.OutSent, "", quit
 	case Permanent(err):
-		return store.OutFailed, err.Error()
+		return store.OutFailed, err.Error(), nil
 	case s.Now().Sub(it.CreatedAt) > Expiry:
-		return store.OutFailed, "given up after " + Expiry.String() + ": " + err.Error()
+		return store.OutFailed, "given up after " + Expiry.String() + ": " + err.Error(), nil
 	}
-	return store.OutQueued, err.Error()
+	return store.OutQueued, err.Error(), nil
 }
 
 // Permanent reports a 5xx SMTP reply: the answer must not be retried.
