@@ -72,7 +72,10 @@ func (d *Daemon) answerFunc(m config.Mailbox) store.AnswerFunc {
 		if to == "" {
 			return nil, nil
 		}
-		rm, _ := o.rules.Mailbox(m.Address)
+		rm, ok := o.rules.Mailbox(m.Address)
+		if !ok { // LoadOffice refuses such rules; never answer blind
+			return nil, nil
+		}
 		from := m.Address
 		if m.SMTP != nil {
 			from = m.SMTP.From

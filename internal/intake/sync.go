@@ -59,6 +59,9 @@ func (s *session) ingestAll(ctx context.Context, news []newMsg) error {
 	go func() {
 		defer close(batches)
 		for batch := range cutBatches(news, s.w.Mailbox.BatchSize, maxBatchBytes) {
+			if ctx.Err() != nil {
+				return // the committer failed or we are stopping
+			}
 			f, err := s.fetchOne(batch)
 			if err != nil {
 				fetchErr = err
