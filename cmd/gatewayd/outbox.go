@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"gatewayd/internal/protocol"
 	"gatewayd/internal/store"
 )
 
@@ -49,7 +50,7 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 				note = it.Reason
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", it.ID, it.State, it.Kind, it.To, it.Attempts,
-				it.CreatedAt.Format("2006-01-02 15:04"), it.Delivery, note)
+				it.CreatedAt.In(protocol.Rome).Format("2006-01-02 15:04"), it.Delivery, note)
 		}
 		tw.Flush()
 		return exitOK

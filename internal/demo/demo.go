@@ -113,13 +113,18 @@ func printHistory(w io.Writer, dir string, rec *recorder) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nWhat is recorded of %s (gatewayd show --config FILE %s):\n\n", label, label)
+	fmt.Fprintf(w, "\nWhat is recorded of %s (gatewayd show --config %s %s):\n\n", label, filepath.Join(dir, "gatewayd.yaml"), label)
 	report.History(w, m, evs)
 	return nil
 }
 
 func stateDir(keep string) (string, func(), error) {
 	if keep != "" {
+		// The in-process server starts afresh, with UIDs from 1: an old
+		// store would take the new mails for ones it already has.
+		if entries, err := os.ReadDir(keep); err == nil && len(entries) > 0 {
+			return "", nil, fmt.Errorf("-state %s is not empty: give a new or empty directory", keep)
+		}
 		return keep, func() {}, os.MkdirAll(keep, 0o750)
 	}
 	dir, err := os.MkdirTemp("", "gatewayd-demo-")
@@ -147,7 +152,11 @@ func demoConfig(addr, smtpAddr, dir string) (*config.Config, error) {
 		return nil, fmt.Errorf("writing the demo rules: %w", err)
 	}
 	text := strings.NewReplacer("@PORT@", port, "@STATE@", dir, "@PASSWORD_FILE@", pw, "@RULES@", rulesDir, "@SMTP_PORT@", smtpPort).Replace(string(raw))
-	return config.Parse("demo.yaml", []byte(text))
+	path := filepath.Join(dir, "gatewayd.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		return nil, err
+	}
+	return config.Load(path)
 }
 
 func mustSub(fsys fs.FS, dir string) fs.FS {
