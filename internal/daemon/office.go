@@ -80,10 +80,14 @@ func (d *Daemon) answerFunc(m config.Mailbox) store.AnswerFunc {
 		if m.SMTP != nil {
 			from = m.SMTP.From
 		}
+		inReplyTo, refs := it.Facts.MessageID, it.Facts.Header.Get("References")
+		if dec.OriginalID != "" { // a PEC: answer the message the sender wrote, not the provider's envelope
+			inReplyTo, refs = dec.OriginalID, ""
+		}
 		msg, err := answer.Compose(o.templates, answer.Input{
 			OfficeName: o.rules.Office.Name, OfficeCode: o.rules.Office.Code, From: from, Mailbox: m.Address, To: to,
-			OrigSubject: dec.Subject, OrigMessageID: it.Facts.MessageID,
-			OrigReferences: mailparse.DecodeHeader(it.Facts.Header.Get("References")), Record: record, Decision: dec,
+			OrigSubject: dec.Subject, OrigMessageID: inReplyTo,
+			OrigReferences: mailparse.DecodeHeader(refs), Record: record, Decision: dec,
 			Protocol: r.Protocol, ReceivedAt: it.InternalDate, Now: d.now(), ExampleSubject: exampleSubjects[rm.Role],
 		})
 		if err != nil {

@@ -207,9 +207,13 @@ func TestOutbox_pecReceipt(t *testing.T) {
 		return answerID != "", "the acknowledgment was not sent"
 	})
 	var rcpt string
-	db.QueryRow(`SELECT rcpt FROM outbox`).Scan(&rcpt)
+	var body []byte
+	db.QueryRow(`SELECT rcpt, body FROM outbox`).Scan(&rcpt, &body)
 	if rcpt != "studio.rossi@pec.commercialisti.it" {
 		t.Errorf("PEC answer to %q, want daticert's mittente (never the provider's posta-certificata@)", rcpt)
+	}
+	if !bytes.Contains(body, []byte("In-Reply-To: <orig-opec.fe-pec-certified@pec.test.it>")) {
+		t.Errorf("PEC answer does not reply to the original message inside the envelope:\n%s", body[:min(len(body), 600)])
 	}
 	receipt := ca.Envelope(pectest.Message{Kind: "avvenuta-consegna", Sender: "direzione.provinciale.ferrara@postacert.inps.gov.it",
 		To: "studio.rossi@pec.commercialisti.it", Subject: "Protocollo", Body: "consegnata", RefID: answerID})

@@ -18,6 +18,7 @@ type PECResult struct {
 	Subject   string // the original message's subject (certified only)
 	Sender    string // daticert's mittente (certified only)
 	Ref       string // X-Riferimento-Message-ID
+	OrigID    string // the original message's Message-ID (certified only)
 }
 
 // PECChecker verifies PEC envelopes (REQUIREMENTS C1, C8).
@@ -116,7 +117,7 @@ func (c *Rules) pecIntake(d *Decision, res PECResult) {
 		c.fields(d)
 		return
 	}
-	d.Subject, d.Sender = res.Subject, res.Sender
+	d.Subject, d.Sender, d.OriginalID = res.Subject, res.Sender, res.OrigID
 	c.fields(d)
 	for _, t := range c.Rules.Telematic {
 		if _, ok := subject.Mentions(d.Subject, t.Keywords); ok {

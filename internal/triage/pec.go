@@ -2,6 +2,7 @@ package triage
 
 import (
 	"io"
+	"strings"
 
 	"gatewayd/internal/mailparse"
 	"gatewayd/internal/pec"
@@ -26,6 +27,7 @@ func (p PEC) Check(r io.ReadSeeker) PECResult {
 	}
 	res.Certified = true
 	res.Subject = mailparse.DecodeHeader(e.Original.Get("Subject"))
+	res.OrigID = strings.Trim(strings.TrimSpace(e.Original.Get("Message-Id")), "<>")
 	if e.Daticert != nil {
 		res.Sender = e.Daticert.Mittente
 		if res.Subject == "" {

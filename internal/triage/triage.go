@@ -60,6 +60,9 @@ type Decision struct {
 	Service string `json:"service,omitempty"`
 	// PECRef is the Message-ID a verified PEC receipt refers to.
 	PECRef string `json:"pec_ref,omitempty"`
+	// OriginalID is the Message-ID of the message the sender wrote, when
+	// it differs from the one received (the original inside a PEC).
+	OriginalID string `json:"original_id,omitempty"`
 }
 
 // PECInfo is what the PEC check found.
