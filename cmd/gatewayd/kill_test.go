@@ -113,6 +113,19 @@ func startNotified(t *testing.T, bin, config, state string) (*exec.Cmd, <-chan s
 	return startDaemon(t, bin, config, state, "NOTIFY_SOCKET="+sock), ready
 }
 
+// addToConfig puts top-level YAML lines into a test configuration file,
+// before its mailboxes.
+func addToConfig(t *testing.T, file, lines string) {
+	t.Helper()
+	conf, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(conf), "mailboxes:", lines+"\nmailboxes:", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitReady waits for READY=1 (systemd's readiness protocol), failing with
 // the daemon's log after 20 s.
 func waitReady(t *testing.T, ready <-chan struct{}, state string) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -44,9 +43,7 @@ func TestBinary_SIGKILLOutbox(t *testing.T) {
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it",
 		Addr: srv.Addr(), User: "gc", Password: "pw", SMTPAddr: sink.Addr, Extra: "    batch_size: 3\n"})
-	conf, _ := os.ReadFile(cfg.File)
-	os.WriteFile(cfg.File, []byte(strings.Replace(string(conf), "mailboxes:",
-		fmt.Sprintf("rules_dir: %q\noutbox: {min_backoff: 200ms, max_backoff: 1s}\nmailboxes:", rulesDir), 1)), 0o600)
+	addToConfig(t, cfg.File, fmt.Sprintf("rules_dir: %q\noutbox: {min_backoff: 200ms, max_backoff: 1s}", rulesDir))
 	bin := buildBinary(t)
 	db := testenv.OpenDB(t, state)
 	sent := func() int { return testenv.Int(t, db, `SELECT count(*) FROM outbox WHERE state = 'sent'`) }

@@ -28,8 +28,7 @@ func TestBinary_SIGHUPReload(t *testing.T) {
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it",
 		Addr: srv.Addr(), User: "gc", Password: "pw"})
-	conf, _ := os.ReadFile(cfg.File)
-	os.WriteFile(cfg.File, []byte(strings.Replace(string(conf), "mailboxes:", fmt.Sprintf("rules_dir: %q\nshadow: true\nmailboxes:", rulesDir), 1)), 0o600)
+	addToConfig(t, cfg.File, fmt.Sprintf("rules_dir: %q\nshadow: true", rulesDir))
 	bin := buildBinary(t)
 	cmd, ready := startNotified(t, bin, cfg.File, state)
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()

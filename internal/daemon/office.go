@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,6 +85,14 @@ func (d *Daemon) answerFunc(m config.Mailbox) store.AnswerFunc {
 		if dec.OriginalID != "" { // a PEC: answer the message the sender wrote, not the provider's envelope
 			inReplyTo, refs = dec.OriginalID, ""
 		}
+		a := &store.Answer{Mailbox: m.Name, From: from, To: to, State: store.OutQueued, DailyLimit: o.rules.AnswerLimit}
+		if addr, err := netmail.ParseAddress(to); err != nil || addr.Address != to {
+			// Recorded, not answered: a failure here must not roll back the
+			// batch (the mailbox would retry it forever).
+			a.State, a.Reason, a.Kind, a.MessageID = store.OutSuppressed, "no valid sender address to answer", "none",
+				fmt.Sprintf("gatewayd.none.%d@invalid", record)
+			return a, nil
+		}
 		msg, err := answer.Compose(o.templates, answer.Input{
 			OfficeName: o.rules.Office.Name, OfficeCode: o.rules.Office.Code, From: from, Mailbox: m.Address, To: to,
 			OrigSubject: dec.Subject, OrigMessageID: inReplyTo,
@@ -91,10 +100,12 @@ func (d *Daemon) answerFunc(m config.Mailbox) store.AnswerFunc {
 			Protocol: r.Protocol, ReceivedAt: it.InternalDate, Now: d.now(), ExampleSubject: exampleSubjects[rm.Role],
 		})
 		if err != nil {
-			return nil, err
+			d.Log.Error("composing an answer failed: recorded as suppressed", "mailbox", m.Name, "record", record, "err", err)
+			a.State, a.Reason, a.Kind, a.MessageID = store.OutSuppressed, "composing the answer failed: "+err.Error(), "none",
+				fmt.Sprintf("gatewayd.none.%d@invalid", record)
+			return a, nil
 		}
-		a := &store.Answer{Mailbox: m.Name, Kind: msg.Kind, MessageID: msg.MessageID, From: from, To: to, Raw: msg.Raw,
-			State: store.OutQueued, DailyLimit: o.rules.AnswerLimit}
+		a.Kind, a.MessageID, a.Raw = msg.Kind, msg.MessageID, msg.Raw
 		switch {
 		case d.ownAddress(o, to):
 			a.State, a.Reason = store.OutSuppressed, "the recipient is one of the gateway's own addresses"

@@ -221,11 +221,19 @@ func TestOutbox_pecReceipt(t *testing.T) {
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
 		return outboxCount(t, db, "delivery = 'avvenuta-consegna' AND delivery_at != ''") == 1, "receipt not linked"
 	})
-	if n := testenv.Int(t, db, `SELECT count(*) FROM messages WHERE outcome = 'ignored' AND reasons = '["pec-receipt"]'`); n != 1 {
-		t.Errorf("the receipt was not recorded as an ignored pec-receipt")
+	// An acceptance receipt arriving late does not undo the delivery.
+	late := ca.Envelope(pectest.Message{Kind: "accettazione", Sender: "direzione.provinciale.ferrara@postacert.inps.gov.it",
+		To: "studio.rossi@pec.commercialisti.it", Subject: "Protocollo", Body: "accettata", RefID: answerID})
+	dovecot.Append(t, c, "INBOX", late)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'answer-delivery'`)
+		return n == 2, fmt.Sprintf("%d answer-delivery events, want 2", n)
+	})
+	if n := outboxCount(t, db, "delivery = 'avvenuta-consegna'"); n != 1 {
+		t.Errorf("a late acceptance receipt downgraded the delivery state")
 	}
-	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'answer-delivery'`); n != 1 {
-		t.Errorf("%d answer-delivery events, want 1", n)
+	if n := testenv.Int(t, db, `SELECT count(*) FROM messages WHERE outcome = 'ignored' AND reasons = '["pec-receipt"]'`); n != 2 {
+		t.Errorf("%d receipts recorded as ignored pec-receipt, want 2", n)
 	}
 }
 
@@ -239,7 +247,8 @@ func TestOutbox_loopProtection(t *testing.T) {
 	}
 	srv := dovecot.Start(t, map[string]string{"gc": "pw"})
 	dovecot.Append(t, srv.Client("gc", "pw"), "INBOX", mailFrom("AnagraficaFlussi.Ferrara@inps.it", "own"),
-		mailFrom("studio@x.it", "a1"), mailFrom("studio@x.it", "a2"), mailFrom("studio@x.it", "a3"))
+		mailFrom("studio@x.it", "a1"), mailFrom("studio@x.it", "a2"), mailFrom("studio@x.it", "a3"),
+		mailFrom("non è un indirizzo", "bad"), testenv.Message("after-bad", 500))
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it", Addr: srv.Addr(),
 		User: "gc", Password: "pw", SMTPAddr: sink.Addr})
@@ -250,19 +259,23 @@ func TestOutbox_loopProtection(t *testing.T) {
 	start(t, cfg, nil, nil)
 	db := testenv.OpenDB(t, state)
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
-		return outboxCount(t, db, "state = 'sent'") == 2 && outboxCount(t, db, "state = 'suppressed'") == 2, "answers not settled"
+		return outboxCount(t, db, "state = 'sent'") == 3 && outboxCount(t, db, "state = 'suppressed'") == 3, "answers not settled"
 	})
+	// An unanswerable sender is recorded, and the mailbox goes on.
+	if n := outboxCount(t, db, "state = 'suppressed' AND reason = 'no valid sender address to answer'"); n != 1 {
+		t.Errorf("%d answers suppressed for an invalid sender, want 1", n)
+	}
 	if n := outboxCount(t, db, "state = 'suppressed' AND reason LIKE '%own addresses%'"); n != 1 {
 		t.Errorf("%d answers to our own address suppressed, want 1", n)
 	}
 	if n := outboxCount(t, db, "state = 'suppressed' AND reason LIKE 'rate limit%'"); n != 1 {
 		t.Errorf("%d answers over the daily limit suppressed, want 1", n)
 	}
-	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'answer-suppressed'`); n != 2 {
-		t.Errorf("%d answer-suppressed events, want 2", n)
+	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'answer-suppressed'`); n != 3 {
+		t.Errorf("%d answer-suppressed events, want 3", n)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if n := len(sink.Messages()); n != 2 {
-		t.Errorf("%d answers sent, want 2", n)
+	if n := len(sink.Messages()); n != 3 {
+		t.Errorf("%d answers sent, want 3", n)
 	}
 }

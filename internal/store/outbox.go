@@ -53,7 +53,7 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, message int64, a *Answe
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason,
 		next_attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		message, a.Mailbox, a.Kind, a.MessageID, a.From, a.To, a.Raw, a.State, a.Reason, ts(now), ts(now)); err != nil {
+		message, a.Mailbox, a.Kind, a.MessageID, a.From, a.To, append([]byte{}, a.Raw...), a.State, a.Reason, ts(now), ts(now)); err != nil {
 		return fmt.Errorf("enqueueing answer: %w", err)
 	}
 	kind := map[string]string{OutQueued: "answer-queued", OutHeld: "answer-held", OutSuppressed: "answer-suppressed"}[a.State]
@@ -182,17 +182,29 @@ func listOutbox(ctx context.Context, db *sql.DB, state string, limit int) ([]Out
 	return out, rows.Err()
 }
 
-// LinkReceipt records a PEC receipt of one of our answers (by its
-// Message-ID); it reports whether an answer matched.
+// receiptRank orders PEC receipts: a later one never gives way to an
+// earlier one arriving late (the outcomes of delivery rank highest).
+var receiptRank = map[string]int{"": 0, "accettazione": 1, "presa-in-carico": 2, "avvenuta-consegna": 3,
+	"non-accettazione": 3, "errore-consegna": 3, "preavviso-errore-consegna": 3, "rilevazione-virus": 3}
+
+// linkReceipt records a PEC receipt of one of our answers (by its
+// Message-ID): an event always, the delivery state only forward. It
+// reports whether an answer matched.
 func linkReceipt(ctx context.Context, tx *sql.Tx, refID, kind string, now time.Time, mailbox string) (bool, error) {
 	var id, msg int64
-	err := tx.QueryRowContext(ctx, `UPDATE outbox SET delivery = ?, delivery_at = ? WHERE message_id = ? RETURNING id, message`,
-		kind, ts(now), strings.Trim(refID, "<> ")).Scan(&id, &msg)
+	var current string
+	err := tx.QueryRowContext(ctx, `SELECT id, message, delivery FROM outbox WHERE message_id = ?`,
+		strings.Trim(refID, "<> ")).Scan(&id, &msg, &current)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("linking receipt: %w", err)
+	}
+	if receiptRank[kind] >= receiptRank[current] {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET delivery = ?, delivery_at = ? WHERE id = ?`, kind, ts(now), id); err != nil {
+			return false, fmt.Errorf("linking receipt: %w", err)
+		}
 	}
 	return true, addEvents(ctx, tx, now, msg, mailbox, event{"answer-delivery", map[string]any{"outbox": id, "receipt": kind}})
 }
