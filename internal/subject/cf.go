@@ -2,6 +2,23 @@
 // taxpayer's codice fiscale, the gestione previdenziale and the summary.
 // It is tolerant of form (order, separators, case, accents, prefixes) and
 // strict on content (a wrong check character is wrong).
+//
+// Only Latin letters and ASCII digits make a codice fiscale. Before a
+// value is read as a code, the parser folds only what a person means by
+// it: case (a–z as A–Z), accents (é as E: the marks of the canonical
+// decomposition are removed) and the fullwidth forms U+FF01–U+FF5E, which
+// an input method types for the ASCII characters themselves (the whole
+// subject is read with them narrowed). Any other letter or digit is not
+// folded: a value in the shape of a code that holds one (ſ U+017F for S, ı
+// U+0131 for I, a Cyrillic Ѕ, 𝐒, Arabic-Indic digits …) is reported as
+// invalid, shown as written (ErrCharacter).
+//
+// A code broken up by white space or by invisible format characters
+// (zero-width space U+200B, joiners U+200C/U+200D, word joiner U+2060,
+// U+FEFF, soft hyphen U+00AD, and every other Unicode Cf character) is
+// reported as invalid too, never as missing (ErrBroken). Its value is
+// shown with each run of white space as one space and each invisible
+// character as [U+XXXX], so that the sender can see what was written.
 package subject
 
 import (
@@ -22,6 +39,8 @@ var (
 	ErrCheck      = errors.New("wrong check character")
 	ErrDate       = errors.New("no such birth date")
 	ErrOfficeCode = errors.New("no such office code in the company number")
+	ErrCharacter  = errors.New("a character that is not a latin letter or an ascii digit")
+	ErrBroken     = errors.New("a code broken by spaces or invisible characters")
 )
 
 var personRE = regexp.MustCompile(`^[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$`)
@@ -103,29 +122,76 @@ func validBirthDate(v string) bool {
 	return false
 }
 
-// CheckCompany validates an 11-digit codice fiscale or partita IVA: the
-// Luhn check digit and the office code (digits 8–10: 001–100, 120, 121,
-// 888, 999).
+// CheckCompany validates an 11-digit codice fiscale or partita IVA the
+// way the Agenzia delle Entrate's formal-correctness program does (Sogei's
+// UCheckNum.trattCfNum, "Programma di controllo della correttezza formale
+// del codice fiscale", agenziaentrate.gov.it): digits 1–7 are a
+// progressive number (not all zero), digits 8–10 the office code (see
+// validOffice and checkOffice000), digit 11 the Luhn check digit.
 func CheckCompany(v string) error {
-	if len(v) != 11 {
+	if len(v) != 11 || !allDigits(v) {
 		return ErrFormat
 	}
-	for i := 0; i < 11; i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return ErrFormat
-		}
-	}
-	if v[:7] == "0000000" {
+	progressive, office := atoi(v[:7]), atoi(v[7:10])
+	switch {
+	case progressive == 0:
 		return ErrFormat
-	}
-	office := v[7:10]
-	if !(office >= "001" && office <= "100") && office != "120" && office != "121" && office != "888" && office != "999" {
+	case office == 0:
+		return checkOffice000(v, progressive)
+	case !validOffice(office, progressive):
 		return ErrOfficeCode
-	}
-	if companyCheckDigit(v[:10]) != v[10] {
+	case companyCheckDigit(v[:10]) != v[10]:
 		return ErrCheck
 	}
 	return nil
+}
+
+// validOffice reports the office codes the AdE program accepts besides
+// 000, each with its check digit:
+//   - 001–100, 120, 121, 888 (codes given by the Agenzia's central
+//     system), 999 (non-residents): partite IVA and codici fiscali of
+//     entities; from progressive 8000000 on (entities without a partita
+//     IVA) only offices up to 095;
+//   - 151–245: provisional codes of the Intendenze di Finanza;
+//   - 301–766 and 900–950: provisional codes of the Imposte Dirette.
+func validOffice(office, progressive int) bool {
+	switch {
+	case office <= 100, office == 120, office == 121, office == 888, office == 999:
+		return progressive < 8000000 || office <= 95
+	case office >= 151 && office <= 245, office >= 301 && office <= 766, office >= 900 && office <= 950:
+		return true
+	}
+	return false
+}
+
+// checkOffice000 checks a code with office 000, a provisional code given
+// d'ufficio, which the AdE program accepts only in its old numbering
+// ranges of the progressive: up to 0273960 (DU.74, where the program
+// checks no digit), then 0273961–1072479, 1500001–1828636 and
+// 2000001–2054095 (DU.75, 101.75) with their check digit. The program
+// writes the second range's lower bound as the Java literal 0400000, which
+// is octal (131072): it accepts from 0273961 on, not from 0400001, and so
+// does this function.
+func checkOffice000(v string, progressive int) error {
+	switch {
+	case progressive <= 273960:
+		return nil
+	case progressive <= 1072479, progressive > 1500000 && progressive <= 1828636, progressive > 2000000 && progressive <= 2054095:
+		if companyCheckDigit(v[:10]) != v[10] {
+			return ErrCheck
+		}
+		return nil
+	}
+	return ErrOfficeCode
+}
+
+// atoi reads a run of ASCII digits.
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
 }
 
 // companyCheckDigit is the Luhn check digit of ten digits.

@@ -58,3 +58,73 @@ func TestCheck_own(t *testing.T) {
 		}
 	}
 }
+
+// company returns ten digits with their Luhn check digit.
+func company(ten string) string { return ten + string(companyCheckDigit(ten)) }
+
+// wrongDigit returns ten digits with a check digit that is not theirs.
+func wrongDigit(ten string) string {
+	return ten + string('0'+(companyCheckDigit(ten)-'0'+1)%10)
+}
+
+// TestCheckCompany_officeCodes follows the AdE program's office codes
+// (see CheckCompany); every vector has its right check digit unless said.
+func TestCheckCompany_officeCodes(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want error
+	}{
+		{company("0123456432"), nil}, // office 432: a provisional code of the Imposte Dirette
+		{wrongDigit("0123456432"), ErrCheck},
+		{company("0123456888"), nil},
+		{company("0123456999"), nil},
+		{company("0123456001"), nil},
+		{company("0123456100"), nil},
+		{company("0123456120"), nil},
+		{company("0123456121"), nil},
+		{company("0123456151"), nil},
+		{company("0123456245"), nil},
+		{company("0123456301"), nil},
+		{company("0123456766"), nil},
+		{company("0123456900"), nil},
+		{company("0123456950"), nil},
+		{company("0123456101"), ErrOfficeCode},
+		{company("0123456119"), ErrOfficeCode},
+		{company("0123456122"), ErrOfficeCode},
+		{company("0123456150"), ErrOfficeCode},
+		{company("0123456246"), ErrOfficeCode},
+		{company("0123456300"), ErrOfficeCode},
+		{company("0123456767"), ErrOfficeCode},
+		{company("0123456887"), ErrOfficeCode},
+		{company("0123456889"), ErrOfficeCode},
+		{company("0123456899"), ErrOfficeCode},
+		{company("0123456951"), ErrOfficeCode},
+		{company("0123456998"), ErrOfficeCode},
+		// entities without a partita IVA (progressive from 8000000): offices up to 095
+		{company("8012345095"), nil},
+		{company("8012345096"), ErrOfficeCode},
+		{company("9012345120"), ErrOfficeCode},
+		{company("9012345999"), ErrOfficeCode},
+		{company("9012345432"), nil},
+		// office 000: only the old ranges of the progressive
+		{company("0100000000"), nil},
+		{wrongDigit("0100000000"), nil}, // DU.74: the program checks no digit
+		{company("0300000000"), nil},    // the program's octal 0400000
+		{company("0500000000"), nil},
+		{wrongDigit("0500000000"), ErrCheck},
+		{company("1072479000"), nil},
+		{company("1072480000"), ErrOfficeCode},
+		{company("1200000000"), ErrOfficeCode},
+		{company("1500000000"), ErrOfficeCode},
+		{company("1600000000"), nil},
+		{company("1828637000"), ErrOfficeCode},
+		{company("2000000000"), ErrOfficeCode},
+		{company("2050000000"), nil},
+		{company("2054096000"), ErrOfficeCode},
+		{company("0000000001"), ErrFormat},
+	} {
+		if err := CheckCompany(tc.v); err != tc.want {
+			t.Errorf("CheckCompany(%q) = %v, want %v", tc.v, err, tc.want)
+		}
+	}
+}

@@ -18,10 +18,11 @@ var prefixes = [][]string{
 	{"partita", "iva"}, {"part", "iva"}, {"p", "iva"}, {"piva"}, {"p", "i"}, {"pi"},
 }
 
-// findCodiceFiscale returns the first valid codice fiscale of the
-// subject; failing that, the first value that looks like one (a 16-letter
-// code's layout, 11 digits, or anything alphanumeric after a CF prefix).
-func findCodiceFiscale(toks []token) (candidate, bool) {
+// findCodiceFiscale returns the first valid codice fiscale of the tokens
+// of s; failing that, the first value that looks like one (a 16-letter
+// code's layout, 11 digits, anything alphanumeric after a CF prefix, or a
+// code broken up by spaces or invisible characters).
+func findCodiceFiscale(s string, toks []token) (candidate, bool) {
 	var invalid *candidate
 	for i := 0; i < len(toks); i++ {
 		start, j := toks[i].start, i
@@ -30,23 +31,37 @@ func findCodiceFiscale(toks []token) (candidate, bool) {
 		} else if n > 0 {
 			continue
 		}
-		c, ok := asCandidate(toks[j], j > i)
+		c, k, ok := candidateAt(s, toks, j, j > i)
 		if !ok {
 			continue
 		}
-		c.span = span{start, toks[j].end}
+		c.span = span{start, toks[k].end}
 		if c.err == nil {
 			return c, true
 		}
 		if invalid == nil {
 			invalid = &c
 		}
-		i = j
+		i = k
 	}
 	if invalid != nil {
 		return *invalid, true
 	}
 	return candidate{}, false
+}
+
+// candidateAt reads a codice fiscale at token j: the token alone when it
+// is valid, else a code broken across tokens j…k, else the token alone
+// when it looks like one. It returns the last token taken.
+func candidateAt(s string, toks []token, j int, afterPrefix bool) (candidate, int, bool) {
+	c, ok := asCandidate(toks[j], afterPrefix)
+	if ok && c.err == nil {
+		return c, j, true
+	}
+	if b, k, found := brokenAt(s, toks, j, afterPrefix); found {
+		return b, k, true
+	}
+	return c, j, ok
 }
 
 // prefixAt returns how many tokens from i spell a CF prefix (0: none).
@@ -70,9 +85,20 @@ func prefixAt(toks []token, i int) int {
 }
 
 // asCandidate decides whether a token is written as a codice fiscale;
-// after a prefix any alphanumeric value with a digit counts.
+// after a prefix any alphanumeric value with a digit counts. A token in
+// that shape with a character other than a Latin letter or an ASCII digit
+// is a candidate with ErrCharacter, its value shown as written.
 func asCandidate(t token, afterPrefix bool) (candidate, bool) {
-	v := strings.ToUpper(t.text)
+	c, ok := shapeCandidate(t.code, afterPrefix)
+	if ok && !t.latin {
+		c.value, c.err = shown(t.text), ErrCharacter
+	}
+	return c, ok
+}
+
+// shapeCandidate decides whether v (ASCII letters, upper case, and
+// digits) is written as a codice fiscale, and checks it.
+func shapeCandidate(v string, afterPrefix bool) (candidate, bool) {
 	if len(v) == 13 && strings.HasPrefix(v, "IT") && allDigits(v[2:]) {
 		v = v[2:] // a partita IVA written with its country code
 	}
@@ -81,9 +107,9 @@ func asCandidate(t token, afterPrefix bool) (candidate, bool) {
 		return candidate{value: v, kind: Company, err: CheckCompany(v)}, true
 	case len(v) == 16 && personRE.MatchString(v):
 		return candidate{value: v, kind: Person, err: CheckPerson(v)}, true
-	case len(v) == 16 && hasDigit(v) && hasLetter(v) && isASCIIAlnum(v):
+	case len(v) == 16 && hasDigit(v) && hasLetter(v):
 		return candidate{value: v, kind: Person, err: ErrFormat}, true
-	case afterPrefix && hasDigit(v) && len(v) >= 5 && len(v) <= 20 && isASCIIAlnum(v):
+	case afterPrefix && hasDigit(v) && len(v) >= 5 && len(v) <= 20:
 		kind := Person
 		if allDigits(v) {
 			kind = Company
@@ -91,6 +117,45 @@ func asCandidate(t token, afterPrefix bool) (candidate, bool) {
 		return candidate{value: v, kind: kind, err: ErrFormat}, true
 	}
 	return candidate{}, false
+}
+
+// brokenAt reads a code written across tokens j…k that only white space
+// or invisible characters separate: 16 characters in the layout of a
+// personal code (with a digit, or else valid), or 11 digits (IT before
+// them allowed) that make a valid company code, or any 11 digits after a
+// CF prefix. The code is reported with ErrBroken and its value as found
+// (see shown); a space after a leading IT alone is no break.
+func brokenAt(s string, toks []token, j int, afterPrefix bool) (candidate, int, bool) {
+	v, breaks := "", 0
+	for k := j; k < len(toks) && len(v) <= 16; k++ {
+		if k > j {
+			if !isGap(s[toks[k-1].end:toks[k].start]) {
+				break
+			}
+			if k > j+1 || v != "IT" {
+				breaks++
+			}
+		}
+		v += toks[k].code
+		if kind, ok := brokenShape(v, afterPrefix); ok && breaks > 0 {
+			return candidate{value: shown(s[toks[j].start:toks[k].end]), kind: kind, err: ErrBroken}, k, true
+		}
+	}
+	return candidate{}, 0, false
+}
+
+// brokenShape tells whether the joined pieces v make a code (see brokenAt).
+func brokenShape(v string, afterPrefix bool) (kind string, ok bool) {
+	if len(v) == 13 && strings.HasPrefix(v, "IT") && allDigits(v[2:]) {
+		v = v[2:]
+	}
+	switch {
+	case len(v) == 16 && personRE.MatchString(v):
+		return Person, hasDigit(v) || CheckPerson(v) == nil
+	case len(v) == 11 && allDigits(v):
+		return Company, afterPrefix || CheckCompany(v) == nil
+	}
+	return "", false
 }
 
 func allDigits(s string) bool {
@@ -104,15 +169,6 @@ func allDigits(s string) bool {
 
 func hasDigit(s string) bool  { return strings.IndexFunc(s, unicode.IsDigit) >= 0 }
 func hasLetter(s string) bool { return strings.IndexFunc(s, unicode.IsLetter) >= 0 }
-
-func isASCIIAlnum(s string) bool {
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
 
 // findGestione finds the first (then longest) synonym of a gestione in the
 // tokens outside the spans already taken.

@@ -3,7 +3,7 @@ package subject
 import (
 	"regexp"
 	"strings"
-	"unicode/utf8"
+	"unicode"
 )
 
 // Gestione is one gestione previdenziale and the words that name it.
@@ -29,11 +29,11 @@ type Result struct {
 
 // Parse reads a subject (already RFC 2047 decoded).
 func Parse(subject string, voc Vocabulary) Result {
-	s := typographic.Replace(stripPrefixes(subject))
+	s := stripPrefixes(normalize(subject))
 	toks := tokenize(s)
 	var r Result
 	var cut []span
-	if c, ok := findCodiceFiscale(toks); ok {
+	if c, ok := findCodiceFiscale(s, toks); ok {
 		cut = append(cut, c.span)
 		if c.err == nil {
 			r.CodiceFiscale, r.Kind = c.value, c.kind
@@ -91,8 +91,10 @@ var squeeze = regexp.MustCompile(`\s*[-|/:;,_]\s*([-|/:;,_.]\s*)+`)
 // SummaryLength counts the letters and digits of a summary.
 func SummaryLength(s string) int {
 	n := 0
-	for _, t := range tokenize(s) {
-		n += utf8.RuneCountInString(t.text)
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			n++
+		}
 	}
 	return n
 }
@@ -100,7 +102,7 @@ func SummaryLength(s string) int {
 // Mentions returns the first of phrases found in text as whole words,
 // regardless of case, accents and punctuation.
 func Mentions(text string, phrases []string) (string, bool) {
-	toks := tokenize(typographic.Replace(text))
+	toks := tokenize(normalize(text))
 	for _, p := range phrases {
 		words := tokenize(p)
 		if len(words) == 0 {
