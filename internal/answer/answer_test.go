@@ -2,10 +2,12 @@ package answer
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/emersion/go-message/mail"
 
@@ -151,5 +153,117 @@ func TestCompose_hostile(t *testing.T) {
 	}
 	if h.Get("In-Reply-To") != "" {
 		t.Errorf("In-Reply-To kept a broken Message-ID: %q", h.Get("In-Reply-To"))
+	}
+}
+
+// asciiHeader fails the test for a raw byte outside printable ASCII in any
+// header line of raw.
+func asciiHeader(t *testing.T, raw []byte) {
+	t.Helper()
+	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	for _, line := range strings.Split(string(head), "\r\n") {
+		for _, c := range []byte(line) {
+			if c >= 0x7f || c < ' ' && c != '\t' {
+				t.Errorf("raw byte %#02x in header line %q", c, line)
+				break
+			}
+		}
+	}
+}
+
+// TestCompose_nonASCIIAddress: an internationalized address (local part or
+// domain) is refused with ErrNonASCIIAddress, never written raw; a
+// non-ASCII display name is encoded.
+func TestCompose_nonASCIIAddress(t *testing.T) {
+	tpl := loadFerrara(t)
+	for _, to := range []string{"josé@esempio.it", "utente@caffè.it", "studio@例え.jp", "\u202estudio@example.it"} {
+		in := input(triage.Decision{Outcome: triage.Accepted})
+		in.To = to
+		m, err := Compose(tpl, in)
+		if !errors.Is(err, ErrNonASCIIAddress) || m != nil {
+			t.Errorf("Compose(To %q) = %v, %v; want ErrNonASCIIAddress", to, m, err)
+		}
+	}
+	in := input(triage.Decision{Outcome: triage.Accepted})
+	in.From = "risposte@inps-forlì.it"
+	if _, err := Compose(tpl, in); !errors.Is(err, ErrNonASCIIAddress) {
+		t.Errorf("Compose(From %q) = %v, want ErrNonASCIIAddress", in.From, err)
+	}
+	for _, to := range []string{"Studio <studio@example.it>", "studio@example.it\r\nBcc: v@example.it", ""} {
+		in := input(triage.Decision{Outcome: triage.Accepted})
+		in.To = to
+		if _, err := Compose(tpl, in); err == nil {
+			t.Errorf("Compose(To %q) = nil error, want one", to)
+		}
+	}
+
+	in = input(triage.Decision{Outcome: triage.Accepted})
+	in.To = "studio@xn--caff-9oa.it" // IDNA already applied by the sender: ASCII
+	in.FromName = "Direzione provinciale INPS di Forlì \u202e \u2066"
+	m, err := Compose(tpl, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asciiHeader(t, m.Raw)
+	h, _ := parse(t, m.Raw)
+	from, err := h.AddressList("From")
+	if err != nil || len(from) != 1 || from[0].Name != "Direzione provinciale INPS di Forlì" {
+		t.Errorf("From = %v, %v", from, err)
+	}
+	if got := h.Get("To"); got != "<studio@xn--caff-9oa.it>" {
+		t.Errorf("To = %q", got)
+	}
+}
+
+// TestCompose_bidi: bidi controls of a hostile subject or decision reach
+// neither the headers nor the body.
+func TestCompose_bidi(t *testing.T) {
+	const bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+	hostile := "Richiesta \u202eFDP.exe\u202c \u2066città\u2069 rimborso"
+	tpl := loadFerrara(t)
+	for _, d := range []triage.Decision{
+		{Outcome: triage.Accepted, CodiceFiscale: "RSSMRA85T10A562S\u202e", Gestione: "artigiani",
+			Summary: "sgravio \u2067avviso\u2069", Due: "2026-11-30"},
+		{Outcome: triage.Refused, Reasons: []string{triage.ReasonInvalidCF, triage.ReasonWrongMailbox},
+			InvalidValue: "RSSMRA85\u202eT10A562T", RightMailbox: "preavvisodiaccertamento.ferrara@inps.it"},
+	} {
+		in := input(d)
+		in.OrigSubject = hostile
+		m, err := Compose(tpl, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asciiHeader(t, m.Raw)
+		h, body := parse(t, m.Raw)
+		subj, _ := h.Subject()
+		for name, v := range map[string]string{"subject": subj, "body": body, "raw": string(m.Raw)} {
+			if strings.ContainsAny(v, bidi) {
+				t.Errorf("%v: bidi control in the %s: %q", d.Outcome, name, v)
+			}
+		}
+		if !strings.Contains(subj, "Re: Richiesta FDP.exe città rimborso") || !strings.Contains(body, "Richiesta FDP.exe città rimborso") {
+			t.Errorf("%v: quoted subject lost: %q\n%s", d.Outcome, subj, body)
+		}
+	}
+}
+
+// TestData_cleaned: every text field of the template data is cleaned.
+func TestData_cleaned(t *testing.T) {
+	in := input(triage.Decision{Outcome: triage.Refused, CodiceFiscale: "\u202eRSSMRA85T10A562S", Summary: "a\u2066b",
+		InvalidValue: "x\u200fy", RightMailbox: "\u2068r@inps.it", Service: "www.inps.it\u202d"})
+	in.OrigSubject, in.OfficeName, in.ExampleSubject = "s\u061c\r\nt", "INPS\u202b", "esempio\u202a"
+	d := dataOf(in)
+	for name, v := range map[string]string{"Subject": d.Subject, "CodiceFiscale": d.CodiceFiscale, "Summary": d.Summary,
+		"InvalidValue": d.InvalidValue, "RightMailbox": d.RightMailbox, "Service": d.Service, "Office": d.Office,
+		"ExampleSubject": d.ExampleSubject, "Sender": d.Sender} {
+		for _, r := range v {
+			if unicode.Is(unicode.Bidi_Control, r) || unicode.IsControl(r) {
+				t.Errorf("%s = %q", name, v)
+				break
+			}
+		}
+	}
+	if d.Subject != "s t" {
+		t.Errorf("Subject = %q, want %q", d.Subject, "s t")
 	}
 }

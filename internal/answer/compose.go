@@ -2,10 +2,12 @@ package answer
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
@@ -46,12 +48,27 @@ type Message struct {
 	Raw       []byte // RFC 5322, CRLF
 }
 
+// ErrNonASCIIAddress is why no answer is composed to or from an address
+// with non-ASCII characters (an internationalized local part or domain):
+// such an address needs SMTPUTF8 (RFC 6531, RFC 6532) end to end, which the
+// sender does not negotiate, and the envelope recipient is the address as
+// written, so encoding the domain (IDNA) in the header alone would not do.
+var ErrNonASCIIAddress = errors.New("non-ASCII address: answers are sent without SMTPUTF8")
+
 // Needed reports whether an outcome gets an answer: accepted and refused
 // do; ignored (automatic mail, receipts) and quarantined never.
 func Needed(o triage.Outcome) bool { return o == triage.Accepted || o == triage.Refused }
 
-// Compose writes the answer to a decision.
+// Compose writes the answer to a decision. An address with non-ASCII
+// characters is an error (ErrNonASCIIAddress), as is one that is not a bare
+// addr-spec or a header that would not be pure ASCII.
 func Compose(t *Templates, in Input) (*Message, error) {
+	if err := checkAddress("recipient", in.To); err != nil {
+		return nil, err
+	}
+	if err := checkAddress("sender", in.From); err != nil {
+		return nil, err
+	}
 	kind := KindRefusal
 	if in.Decision.Outcome == triage.Accepted {
 		kind = KindAcknowledgment
@@ -75,7 +92,36 @@ func Compose(t *Templates, in Input) (*Message, error) {
 		return nil, fmt.Errorf("writing answer: %w", err)
 	}
 	m.Raw = b.Bytes()
+	if err := checkHeaderASCII(m.Raw); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// checkAddress accepts a bare addr-spec of ASCII characters only, as
+// net/mail reads it back unchanged (no display name, no line breaks).
+func checkAddress(role, addr string) error {
+	for _, r := range addr {
+		if r >= utf8.RuneSelf {
+			return fmt.Errorf("%s address %q: %w", role, addr, ErrNonASCIIAddress)
+		}
+	}
+	if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr {
+		return fmt.Errorf("%s address %q is not a plain address", role, addr)
+	}
+	return nil
+}
+
+// checkHeaderASCII makes sure no header line of raw carries a byte that is
+// not printable ASCII (RFC 5322 2.2): everything else must be encoded.
+func checkHeaderASCII(raw []byte) error {
+	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	for _, c := range head {
+		if c >= 0x7f || c < ' ' && c != '\r' && c != '\n' && c != '\t' {
+			return fmt.Errorf("answer header has a raw byte %#02x", c)
+		}
+	}
+	return nil
 }
 
 // body renders the templates of one answer.
@@ -98,9 +144,12 @@ func (t *Templates) body(kind string, d Data) (string, error) {
 		}
 		parts = append(parts, strings.TrimRight(s, "\n"))
 	}
-	return strings.Join(parts, "\n\n") + "\n", nil
+	// The fields are cleaned already; this keeps bidi controls out of the
+	// office's own texts too.
+	return stripBidi(strings.Join(parts, "\n\n")) + "\n", nil
 }
 
+// dataOf gathers the template fields of an answer, every text cleaned.
 func dataOf(in Input) Data {
 	d := in.Decision
 	rome := in.ReceivedAt
@@ -114,18 +163,29 @@ func dataOf(in Input) Data {
 	gestione := GestioneWords[d.Gestione]
 	return Data{Office: in.OfficeName, Mailbox: in.Mailbox, Protocol: in.Protocol,
 		Received: rome.Format("02/01/2006") + " alle " + rome.Format("15:04"), Due: due,
-		Subject: Clean(in.OrigSubject), Sender: in.To, CodiceFiscale: d.CodiceFiscale, Gestione: gestione,
-		Summary: Clean(d.Summary), InvalidValue: Clean(d.InvalidValue), RightMailbox: d.RightMailbox, Service: d.Service,
-		Reasons: d.Reasons, ExampleSubject: in.ExampleSubject}
+		Subject: in.OrigSubject, Sender: in.To, CodiceFiscale: d.CodiceFiscale, Gestione: gestione,
+		Summary: d.Summary, InvalidValue: d.InvalidValue, RightMailbox: d.RightMailbox, Service: d.Service,
+		Reasons: d.Reasons, ExampleSubject: in.ExampleSubject}.cleaned()
 }
 
+// cleaned returns d with every text field passed through Clean: most come
+// from the incoming mail, the others are single lines too.
+func (d Data) cleaned() Data {
+	for _, f := range []*string{&d.Office, &d.Mailbox, &d.Protocol, &d.Received, &d.Due, &d.Subject, &d.Sender,
+		&d.CodiceFiscale, &d.Gestione, &d.Summary, &d.InvalidValue, &d.RightMailbox, &d.Service, &d.ExampleSubject, &d.Manager} {
+		*f = Clean(*f)
+	}
+	return d
+}
+
+// subjectOf writes the answer's Subject around the cleaned original.
 func subjectOf(kind string, in Input) string {
 	orig := Clean(in.OrigSubject)
 	if orig == "" {
 		orig = "(senza oggetto)"
 	}
 	if kind == KindAcknowledgment {
-		return fmt.Sprintf("Protocollo %s - Re: %s", in.Protocol, orig)
+		return fmt.Sprintf("Protocollo %s - Re: %s", Clean(in.Protocol), orig)
 	}
 	return "Non presa in carico - Re: " + orig
 }
@@ -162,14 +222,16 @@ func header(in Input, m *Message, subject string) mail.Header {
 	return h
 }
 
-// Clean removes line breaks and control characters and bounds the length
-// of a value taken from an incoming mail.
+// Clean removes line breaks, control characters and bidi controls (U+061C,
+// U+200E-U+200F, U+202A-U+202E, U+2066-U+2069: they could make a quoted
+// value read backwards) and bounds the length of a value taken from an
+// incoming mail.
 func Clean(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r == '\r' || r == '\n' || r == '\t' {
 			return ' '
 		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidiControl(r) {
 			return -1
 		}
 		return r
@@ -179,6 +241,19 @@ func Clean(s string) string {
 		s = string(r[:199]) + "…"
 	}
 	return s
+}
+
+// isBidiControl reports the characters of Unicode's Bidi_Control property.
+func isBidiControl(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) }
+
+// stripBidi removes the bidi controls from s.
+func stripBidi(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // cleanMsgID keeps a msg-id only if it has the shape left@right.
