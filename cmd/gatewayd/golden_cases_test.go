@@ -13,8 +13,28 @@ import (
 type goldenCase struct {
 	name, office, mailbox, at string
 	from, subject, extra      string // plain mail: From, Subject, more header lines
+	body                      string // plain mail: the body after extra's Content-Type (default: text)
 	pec                       *pectest.Message
 	otherCA                   bool // PEC signed by a CA nobody trusts
+}
+
+// Authentication-Results as the office's MTA (mx.inps.it) writes them.
+const (
+	arOrdinePass = "Authentication-Results: mx.inps.it; spf=pass smtp.mailfrom=odcec.fe.it;\r\n dkim=pass header.d=odcec.fe.it; dmarc=pass header.from=odcec.fe.it\r\n"
+	arOrdineDKIM = "Authentication-Results: mx.inps.it; dkim=pass header.d=odcec.fe.it header.s=sel\r\n"
+	arForeign    = "Authentication-Results: mx.inps.it.attacker.example; dmarc=pass header.from=odcec.fe.it\r\n"
+	arDMARCFail  = "Authentication-Results: mx.inps.it; spf=fail smtp.mailfrom=bianchi.it; dmarc=fail header.from=bianchi.it\r\n"
+	withPDF      = "Content-Type: multipart/mixed; boundary=x\r\n"
+	pdfBody      = "--x\r\nContent-Type: text/plain\r\n\r\nIn allegato le quietanze.\r\n--x\r\nContent-Type: application/pdf; name=quietanza.pdf\r\n" +
+		"Content-Disposition: attachment; filename=quietanza.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--x--\r\n"
+	dsnInMixed = "--x\r\nContent-Type: text/plain\r\n\r\nMessaggio inoltrato.\r\n--x\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=y\r\n\r\n" +
+		"--y\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n--y\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--y--\r\n--x--\r\n"
+)
+
+// with returns c changed by f.
+func (c goldenCase) with(f func(*goldenCase)) goldenCase {
+	f(&c)
+	return c
 }
 
 const (
@@ -48,7 +68,9 @@ func fePEC1(name, subject string, m pectest.Message) goldenCase {
 var goldenCases = []goldenCase{
 	fe("fe-ok-artigiani", feGC, "studio@bianchi.it", "RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025"),
 	fe("fe-ok-commercianti-encoded", feAF, "studio@verdi.it", "=?UTF-8?Q?Commercianti_=E2=80=93_C.F._VRDLNE70A41D548A_=E2=80=93_variazione_attivit=C3=A0?="),
-	fe("fe-ok-domestici", feGC, "studio@bianchi.it", "colf | BNCLRA80A41D548W | rimborso contributi 2024 versati due volte"),
+	fe("fe-ok-domestici", feGC, "studio@bianchi.it", "colf | BNCLRA80A41D548W | Bianchi Laura | rimborso contributi 2024 versati due volte"),
+	fe("fe-domestici-missing-name", feGC, "studio@bianchi.it", "colf | BNCLRA80A41D548W | rimborso contributi 2024 versati due volte"),
+	fe("fe-domestici-wrong-name", feGC, "studio@bianchi.it", "lavoratori domestici BNCLRA80A41D548W Rossi Laura rimborso contributi 2024"),
 	fe("fe-ok-gestione-separata", feAF, "studio@bianchi.it", "Gestione separata: RSSMRA85T10A562S: iscrizione committente"),
 	fe("fe-ok-agricole", feGC, "studio@bianchi.it", "01234560371 / aziende agricole / verifica contribuzione 2025"),
 	fe("fe-ok-sport-spettacolo", feAF, "studio@bianchi.it", "Sport e spettacolo, 01234560371, posizione contributiva lavoratori"),
@@ -65,10 +87,48 @@ var goldenCases = []goldenCase{
 	fe("fe-missing-everything", feAF, "studio@bianchi.it", "urgente"),
 	fe("fe-use-cassetto", feGC, "studio@bianchi.it", "01234560371 - aziende con dipendenti - chiarimenti nota di rettifica"),
 	fe("fe-wrong-mailbox-durc", feGC, "studio@bianchi.it", "01234560371 - DURC irregolare - richiesta verifica"),
-	fe("fe-durc-ok", feDURC, "studio@bianchi.it", "01234560371 riscontro preavviso di accertamento DURC"),
+	fe("fe-durc-ok", feDURC, "studio@bianchi.it", "01234560371 DURC - richiesta chiarimenti sul preavviso di accertamento"),
+	fe("fe-durc-riscontro-no-evidence", feDURC, "studio@bianchi.it", "01234560371 riscontro preavviso di accertamento DURC"),
+	fe("fe-durc-riscontro-evidence", feDURC, "studio@bianchi.it", "01234560371 riscontro preavviso di accertamento DURC").with(func(c *goldenCase) {
+		c.extra, c.body = withPDF, pdfBody
+	}),
 	fe("fe-durc-missing-cf", feDURC, "studio@bianchi.it", "riscontro preavviso di accertamento DURC"),
 	fe("fe-durc-wrong-topic", feDURC, "studio@bianchi.it", "01234560371 artigiani richiesta rimborso"),
-	fe("fe-normativa-ordine", feNorm, "info@odcec.fe.it", "Quesito normativo sulla contribuzione dei soci lavoratori"),
+	fe("fe-normativa-ordine", feNorm, "info@odcec.fe.it", "Quesito normativo sulla contribuzione dei soci lavoratori").with(func(c *goldenCase) {
+		c.extra = arOrdinePass
+	}),
+	fe("fe-normativa-ordine-dkim", feNorm, "info@odcec.fe.it", "Quesito normativo sulla contribuzione dei soci lavoratori").with(func(c *goldenCase) {
+		c.extra = arOrdineDKIM
+	}),
+	fe("fe-normativa-ordine-unauthenticated", feNorm, "info@odcec.fe.it", "Quesito normativo sulla contribuzione dei soci lavoratori"),
+	fe("fe-normativa-ordine-foreign-ar", feNorm, "info@odcec.fe.it", "Quesito normativo sulla contribuzione dei soci lavoratori").with(func(c *goldenCase) {
+		c.extra = arForeign
+	}),
+	fe("fe-dmarc-fail", feGC, "studio@bianchi.it", "RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025").with(func(c *goldenCase) {
+		c.extra = arDMARCFail + "Reply-To: raccolta@altrove.example\r\n"
+	}),
+	fe("fe-reply-to-other-domain", feGC, "studio@bianchi.it", "RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025").with(func(c *goldenCase) {
+		c.extra = "Reply-To: raccolta@altrove.example\r\n"
+	}),
+	fe("fe-header-not-signature", feGC, "studio@bianchi.it", "RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025").with(func(c *goldenCase) {
+		c.extra = "X-Ricevuta: avvenuta-consegna\r\nX-Trasporto: errore\r\n"
+	}),
+	fe("fe-human-auto-submitted-no", feGC, "studio@bianchi.it", "RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025").with(func(c *goldenCase) {
+		c.extra = "Auto-Submitted: no (scritto da una persona)\r\n"
+	}),
+	fe("fe-automatic-x-autogenerated", feGC, "studio@bianchi.it", "Risposta: RSSMRA85T10A562S artigiani richiesta").with(func(c *goldenCase) {
+		c.extra = "X-Autogenerated: Reply\r\n"
+	}),
+	fe("fe-automatic-dsn-in-mixed", feGC, "inoltro@bianchi.it", "I: Undelivered Mail Returned to Sender").with(func(c *goldenCase) {
+		c.extra, c.body = withPDF, dsnInMixed
+	}),
+	fe("fe-received-header-saturday", feGC, "studio@bianchi.it", "RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025").with(func(c *goldenCase) {
+		c.at, c.extra = "", "Received: from mx.inps.it by imap.inps.it; Sat, 21 Nov 2026 09:00:00 +0100\r\n"
+	}),
+	fe("fe-piva-office-432", feAF, "studio@bianchi.it", "12345674324 commercianti richiesta rimborso contributi"),
+	fe("fe-cf-long-s", feGC, "studio@bianchi.it", "R\u017fSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025"),
+	fe("fe-cf-broken-by-space", feGC, "studio@bianchi.it", "RSSMRA85T10 A562S - Artigiani - richiesta sgravio avviso 2025"),
+	fe("fe-cf-zero-width", feGC, "studio@bianchi.it", "RSSMRA85\u200bT10A562S - Artigiani - richiesta sgravio avviso 2025"),
 	fe("fe-normativa-not-ordine", feNorm, "luca.blu@studioblu.it", "Quesito normativo sulla contribuzione dei soci lavoratori"),
 	{name: "fe-automatic-auto-submitted", office: "ferrara", mailbox: feGC, at: monday, from: "paghe@example.it",
 		subject: "Risposta automatica: fuori sede", extra: "Auto-Submitted: auto-replied\r\n"},
@@ -96,9 +156,27 @@ var goldenCases = []goldenCase{
 	fePEC1("fe-pec-receipt-avvenuta-consegna", "istanza", pectest.Message{Kind: "avvenuta-consegna"}),
 	fePEC1("fe-pec-receipt-errore-consegna", "istanza", pectest.Message{Kind: "errore-consegna"}),
 	fePEC1("fe-pec-receipt-presa-in-carico", "istanza", pectest.Message{Kind: "presa-in-carico"}),
-	fePEC1("fe-pec-anomalia", "istanza", pectest.Message{Kind: "errore"}),
+	fePEC1("fe-pec-receipt-non-accettazione", "istanza", pectest.Message{Kind: "non-accettazione"}),
+	fePEC1("fe-pec-receipt-preavviso-errore-consegna", "istanza", pectest.Message{Kind: "preavviso-errore-consegna"}),
+	fePEC1("fe-pec-receipt-rilevazione-virus", "istanza", pectest.Message{Kind: "rilevazione-virus"}),
+	fePEC1("fe-pec-anomalia", "01234560371 aziende con dipendenti istanza di rimborso", pectest.Message{Kind: "errore"}),
+	fePEC1("fe-pec-anomalia-relabelled", "01234560371 aziende con dipendenti istanza di rimborso",
+		pectest.Message{Kind: "errore", OuterKind: "posta-certificata"}),
+	fePEC1("fe-pec-anomalia-automatic", "Risposta automatica: fuori ufficio",
+		pectest.Message{Kind: "errore", InnerExtra: "Auto-Submitted: auto-replied\r\n"}),
+	fePEC1("fe-pec-receipt-relabelled", "istanza", pectest.Message{Kind: "avvenuta-consegna", OuterKind: "posta-certificata"}),
+	fePEC1("fe-pec-extra-outer-headers", "01234560371 aziende con dipendenti - istanza di intervento sostitutivo",
+		pectest.Message{OuterExtra: "X-Ricevuta: errore-consegna\r\nX-Trasporto: errore\r\n"}),
+	fePEC1("fe-pec-other-recipient", "01234560371 aziende con dipendenti - istanza di intervento sostitutivo",
+		pectest.Message{Recipients: []string{"direzione.provinciale.bologna@postacert.inps.gov.it"}}),
+	fePEC1("fe-pec-receipt-header-only", "istanza", pectest.Message{Kind: "accettazione", NoSig: true}),
+	fePEC1("fe-gc-anomalia", "RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025", pectest.Message{Kind: "errore"}).with(func(c *goldenCase) {
+		c.mailbox, c.pec.To = feGC, feGC
+	}),
 	mi("mi-ok-institutional", "Direzione.milanonord@inps.it", "impresa@edilrossi.it", "01234560371 - artigiani - verifica versamenti F24"),
-	mi("mi-durc-ok", "preavvisodiaccertamento.legnano@inps.it", "impresa@edilrossi.it", "DURC 01234560371 riscontro al preavviso con quietanze"),
+	mi("mi-durc-ok", "preavvisodiaccertamento.legnano@inps.it", "impresa@edilrossi.it", "DURC 01234560371 riscontro al preavviso con quietanze").with(
+		func(c *goldenCase) { c.extra, c.body = withPDF, pdfBody }),
+	mi("mi-durc-riscontro-no-evidence", "preavvisodiaccertamento.legnano@inps.it", "impresa@edilrossi.it", "DURC 01234560371 riscontro al preavviso"),
 	mi("mi-durc-wrong-topic", "preavvisodiaccertamento.legnano@inps.it", "impresa@edilrossi.it", "01234560371 artigiani richiesta rimborso"),
 	mi("mi-institutional-durc", "Direzione.milanosud@inps.it", "impresa@edilrossi.it", "01234560371 - DURC negativo - richiesta chiarimenti"),
 	mi("mi-use-cassetto", "Direzione.milano@inps.it", "impresa@edilrossi.it", "01234560371 - aziende con dipendenti - nota di rettifica"),
@@ -118,6 +196,10 @@ func (c goldenCase) plainMail() []byte {
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: Mon, 16 Nov 2026 10:00:00 +0100\r\nMessage-ID: <%s@golden.test>\r\nMIME-Version: 1.0\r\n",
 		c.from, c.mailbox, c.subject, c.name)
 	b.WriteString(c.extra)
+	if c.body != "" {
+		b.WriteString("\r\n" + c.body)
+		return []byte(b.String())
+	}
 	if !strings.Contains(c.extra, "Content-Type:") {
 		b.WriteString("Content-Type: text/plain; charset=utf-8\r\n\r\nTesto della mail.\r\n")
 		return []byte(b.String())

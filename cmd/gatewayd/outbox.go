@@ -19,7 +19,7 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return exitBadConfig
 	}
-	usage := "usage: gatewayd outbox --config FILE list [queued|held|sent|failed|suppressed] | show ID | retry ID"
+	usage := "usage: gatewayd outbox --config FILE list [queued|held|sent|failed|suppressed|undelivered] | show ID | retry ID"
 	if len(rest) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitBadConfig
@@ -49,8 +49,12 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 			if note == "" {
 				note = it.Reason
 			}
+			delivery := it.Delivery
+			if it.Undelivered {
+				delivery = "UNDELIVERED (" + it.Delivery + ")"
+			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", it.ID, it.State, it.Kind, it.To, it.Attempts,
-				it.CreatedAt.In(protocol.Rome).Format("2006-01-02 15:04"), it.Delivery, note)
+				it.CreatedAt.In(protocol.Rome).Format("2006-01-02 15:04"), delivery, note)
 		}
 		tw.Flush()
 		return exitOK

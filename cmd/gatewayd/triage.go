@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/mail"
 	"os"
+	"strings"
 	"time"
 
 	"gatewayd/internal/mailparse"
@@ -25,6 +27,9 @@ type triageOutput struct {
 	Due           string          `json:"due,omitempty"`
 	RightMailbox  string          `json:"right_mailbox,omitempty"`
 	Service       string          `json:"service,omitempty"`
+	// Sender is who the answer goes to; SenderAuth how it was authenticated.
+	Sender     string `json:"sender,omitempty"`
+	SenderAuth string `json:"sender_auth,omitempty"`
 }
 
 var decisions = map[triage.Outcome]string{triage.Accepted: "accept", triage.Refused: "reject", triage.Ignored: "ignore"}
@@ -37,7 +42,7 @@ func cmdTriage(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dir := fs.String("rules", "", "the office's rules directory")
 	mailbox := fs.String("mailbox", "", "the address the message arrived at")
-	at := fs.String("at", "", "receipt time, RFC 3339 (default: the Date header)")
+	at := fs.String("at", "", "receipt time, RFC 3339 (default: the topmost Received header, else Date)")
 	trust := fs.String("pec-trust", "", "a PEM file of extra PEC trust anchors")
 	if err := fs.Parse(args); err != nil {
 		return exitBadConfig
@@ -67,7 +72,7 @@ func cmdTriage(args []string, stdout, stderr io.Writer) int {
 	}
 	out := triageOutput{Decision: decisions[d.Outcome], Reasons: d.Reasons, CodiceFiscale: d.CodiceFiscale,
 		InvalidValue: d.InvalidValue, Gestione: d.Gestione, Summary: d.Summary, PEC: d.PEC, Due: d.Due,
-		RightMailbox: d.RightMailbox, Service: d.Service}
+		RightMailbox: d.RightMailbox, Service: d.Service, Sender: d.Sender, SenderAuth: d.SenderAuth}
 	if out.PEC == nil {
 		out.PEC = &triage.PECInfo{Kind: "none", Signature: "missing"}
 	}
@@ -88,15 +93,29 @@ func triageFile(path, mailbox, at string, cls triage.Classifier) (triage.Decisio
 	if problem != nil {
 		return triage.Decision{}, fmt.Errorf("cannot decide: the message would be quarantined: %v", problem)
 	}
-	received := mailparse.DateOf(facts)
+	received := receivedAt(facts)
 	if at != "" {
 		if received, err = time.Parse(time.RFC3339, at); err != nil {
 			return triage.Decision{}, fmt.Errorf("--at %q: %w", at, err)
 		}
 	}
 	if received.IsZero() {
-		return triage.Decision{}, fmt.Errorf("cannot decide: no --at and no readable Date header")
+		return triage.Decision{}, fmt.Errorf("cannot decide: no --at, no readable Received or Date header")
 	}
 	open := func() (triage.ReadSeekCloser, error) { return os.Open(path) }
 	return cls.Classify(triage.Input{Address: mailbox, ReceivedAt: received, Facts: facts, Open: open}), nil
+}
+
+// receivedAt is when the mail reached the mailbox, as the daemon takes it
+// from INTERNALDATE: the date of the topmost Received header field (the
+// office's own server stamps it), else the Date header.
+func receivedAt(f mailparse.Facts) time.Time {
+	if v := f.Header.Get("Received"); v != "" {
+		if i := strings.LastIndexByte(v, ';'); i >= 0 {
+			if t, err := mail.ParseDate(strings.TrimSpace(v[i+1:])); err == nil {
+				return t
+			}
+		}
+	}
+	return mailparse.DateOf(f)
 }

@@ -35,7 +35,8 @@ func ReasonTemplate(reason string) string { return "motivo-" + reason }
 var RefusalReasons = []string{
 	triage.ReasonNotCertified, triage.ReasonPECInvalidSignature, triage.ReasonMissingCF, triage.ReasonInvalidCF,
 	triage.ReasonMissingGestione, triage.ReasonMissingSummary, triage.ReasonWrongMailbox, triage.ReasonUseCassetto,
-	triage.ReasonTelematicOnly, triage.ReasonNotFromOrdine,
+	triage.ReasonTelematicOnly, triage.ReasonNotFromOrdine, triage.ReasonPECNotAddressedHere, triage.ReasonMissingName,
+	triage.ReasonMissingEvidence,
 }
 
 // Required lists every template an office must have.

@@ -85,7 +85,8 @@ func (d *Daemon) answerFunc(m config.Mailbox) store.AnswerFunc {
 		if dec.OriginalID != "" { // a PEC: answer the message the sender wrote, not the provider's envelope
 			inReplyTo, refs = dec.OriginalID, ""
 		}
-		a := &store.Answer{Mailbox: m.Name, From: from, To: to, State: store.OutQueued, DailyLimit: o.rules.AnswerLimit}
+		a := &store.Answer{Mailbox: m.Name, From: from, To: to, State: store.OutQueued, DailyLimit: o.rules.AnswerLimit,
+			Authenticated: triage.Authenticated(dec.SenderAuth)}
 		if addr, err := netmail.ParseAddress(to); err != nil || addr.Address != to {
 			// Recorded, not answered: a failure here must not roll back the
 			// batch (the mailbox would retry it forever).
@@ -109,12 +110,19 @@ func (d *Daemon) answerFunc(m config.Mailbox) store.AnswerFunc {
 		switch {
 		case d.ownAddress(o, to):
 			a.State, a.Reason = store.OutSuppressed, "the recipient is one of the gateway's own addresses"
+		case dec.SenderAuth == triage.AuthFail:
+			// Backscatter: the answer would go to someone who did not write.
+			a.State, a.Reason = store.OutSuppressed, ReasonUnauthenticatedSender+": "+dec.AuthDetail
 		case d.Config.Shadow:
 			a.State, a.Reason = store.OutHeld, "shadow mode"
 		}
 		return a, nil
 	}
 }
+
+// ReasonUnauthenticatedSender is why an answer is suppressed when the
+// office's MTA says the From domain failed DMARC.
+const ReasonUnauthenticatedSender = "unauthenticated-sender"
 
 // ownAddress reports one of the office's or the gateway's addresses.
 func (d *Daemon) ownAddress(o *office, addr string) bool {

@@ -45,6 +45,13 @@ type Facts struct {
 	Subject   string // RFC 2047 decoded
 	Date      string // the Date header as written
 	Header    textproto.Header
+	// Attachments counts the parts sent as files: a Content-Disposition
+	// attachment or a file name (Inspect only).
+	Attachments int
+	// DeliveryReport is set when a delivery status report is found at any
+	// depth: multipart/report; report-type=delivery-status, or a
+	// message/delivery-status part (Inspect only).
+	DeliveryReport bool
 }
 
 // Problem says why a message cannot be triaged; Detail is for operators.
@@ -84,7 +91,7 @@ func Inspect(r io.Reader) (f Facts, p *Problem) {
 	if f.MessageID == "" {
 		return f, &Problem{Reason: ReasonMissingMessageID, Detail: "no Message-ID header"}
 	}
-	if err := walkMIME(h, br); err != nil {
+	if err := walkMIME(h, br, &f); err != nil {
 		return f, &Problem{Reason: ReasonMalformedMIME, Detail: err.Error()}
 	}
 	return f, nil
@@ -203,22 +210,30 @@ func checkHeaderEncoding(h textproto.Header) *Problem {
 // deeper than 50. Bodies are not decoded: a bad base64 attachment or a
 // missing closing boundary leave a message readable (triage and the PEC
 // check judge those), as mail clients do.
-func walkMIME(h textproto.Header, body io.Reader) error {
+func walkMIME(h textproto.Header, body io.Reader, f *Facts) error {
 	e, err := message.New(message.Header{Header: h}, body)
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		return err
 	}
-	return walkEntity(e, 0)
+	return walkEntity(e, 0, f)
 }
 
-func walkEntity(e *message.Entity, depth int) error {
+func walkEntity(e *message.Entity, depth int, f *Facts) error {
 	if depth > 50 {
 		return errors.New("MIME nesting deeper than 50 levels")
 	}
 	if v := e.Header.Get("Content-Type"); v != "" {
-		if _, _, err := mime.ParseMediaType(v); err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
+		t, params, err := mime.ParseMediaType(v)
+		if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
 			return fmt.Errorf("Content-Type %q: %w", clipDetail(v), err)
 		}
+		t = strings.ToLower(t)
+		if t == "message/delivery-status" || t == "multipart/report" && strings.EqualFold(params["report-type"], "delivery-status") {
+			f.DeliveryReport = true
+		}
+	}
+	if depth > 0 && isAttachment(e.Header) {
+		f.Attachments++
 	}
 	mr := e.MultipartReader()
 	if mr == nil {
@@ -237,7 +252,7 @@ func walkEntity(e *message.Entity, depth int) error {
 			return fmt.Errorf("part %d: %w", parts+1, err)
 		}
 		parts++
-		if err := walkEntity(p, depth+1); err != nil {
+		if err := walkEntity(p, depth+1, f); err != nil {
 			return fmt.Errorf("part %d: %w", parts, err)
 		}
 	}
@@ -245,6 +260,17 @@ func walkEntity(e *message.Entity, depth int) error {
 		return errors.New("multipart whose boundary never appears: no part can be read")
 	}
 	return nil
+}
+
+// isAttachment reports a part sent as a file: a Content-Disposition
+// attachment, or a file name on a part that is not multipart.
+func isAttachment(h message.Header) bool {
+	disp, dparams, _ := h.ContentDisposition()
+	if strings.EqualFold(disp, "attachment") {
+		return true
+	}
+	t, params, _ := h.ContentType()
+	return !strings.HasPrefix(t, "multipart/") && (dparams["filename"] != "" || params["name"] != "")
 }
 
 func clipDetail(s string) string {

@@ -11,13 +11,14 @@ import (
 type Daticert struct {
 	Tipo             string
 	Errore           string
+	ErroreEsteso     string // the extended error of a failure notice, e.g. "5.1.1 …"
 	Mittente         string
 	Destinatari      []string
 	Oggetto          string
 	GestoreEmittente string
 	Data             time.Time
 	Identificativo   string
-	MsgID            string
+	MsgID            string // the Message-ID of the original message, without <>
 }
 
 type daticertXML struct {
@@ -37,6 +38,7 @@ type daticertXML struct {
 		} `xml:"data"`
 		Identificativo string `xml:"identificativo"`
 		MsgID          string `xml:"msgid"`
+		ErroreEsteso   string `xml:"errore-esteso"`
 	} `xml:"dati"`
 }
 
@@ -46,7 +48,8 @@ func ParseDaticert(b []byte) (*Daticert, error) {
 	if err := xml.Unmarshal(b, &x); err != nil {
 		return nil, fmt.Errorf("daticert.xml: %w", err)
 	}
-	d := &Daticert{Tipo: x.Tipo, Errore: x.Errore, Mittente: strings.TrimSpace(x.Intestazione.Mittente),
+	d := &Daticert{Tipo: strings.ToLower(strings.TrimSpace(x.Tipo)), Errore: x.Errore,
+		ErroreEsteso: strings.TrimSpace(x.Dati.ErroreEsteso), Mittente: strings.TrimSpace(x.Intestazione.Mittente),
 		Oggetto: strings.TrimSpace(x.Intestazione.Oggetto), GestoreEmittente: strings.TrimSpace(x.Dati.GestoreEmittente),
 		Identificativo: strings.TrimSpace(x.Dati.Identificativo), MsgID: strings.Trim(strings.TrimSpace(x.Dati.MsgID), "<>")}
 	for _, r := range x.Intestazione.Destinatari {

@@ -46,13 +46,17 @@ type ufficioFile struct {
 	Ordine struct {
 		Mittenti []string `yaml:"mittenti"`
 	} `yaml:"ordine"`
+	Autenticazione struct {
+		AuthservID []string `yaml:"authserv_id"`
+	} `yaml:"autenticazione"`
 	Cassetto struct {
 		RespingiAziendeConDipendenti bool   `yaml:"respingi_aziende_con_dipendenti"`
 		MarcatoreEsclusione          string `yaml:"marcatore_esclusione"`
 		Servizio                     string `yaml:"servizio"`
 	} `yaml:"cassetto"`
 	Oggetto struct {
-		LunghezzaMinimaSintesi int `yaml:"lunghezza_minima_sintesi"`
+		LunghezzaMinimaSintesi   int      `yaml:"lunghezza_minima_sintesi"`
+		DenominazionePerGestioni []string `yaml:"denominazione_per_gestioni"`
 	} `yaml:"oggetto"`
 	Risposte struct {
 		MassimoPerMittenteAlGiorno int `yaml:"massimo_per_mittente_al_giorno"`
@@ -82,6 +86,7 @@ type vocabolarioFile struct {
 	} `yaml:"gestioni"`
 	DURC struct {
 		ParoleChiave []string `yaml:"parole_chiave"`
+		Riscontro    []string `yaml:"riscontro"`
 	} `yaml:"durc"`
 	ServiziTelematici []struct {
 		Nome         string   `yaml:"nome"`
@@ -162,11 +167,41 @@ func (r *Rules) loadUfficio(f *config.File, u *ufficioFile) {
 	if r.MinSummary < 1 || r.MinSummary > 200 {
 		f.Errf("oggetto.lunghezza_minima_sintesi", "lunghezza_minima_sintesi %d: use 1 to 200", r.MinSummary)
 	}
+	r.loadNameRule(f, u)
+	r.loadAuth(f, u)
 	r.AnswerLimit = u.Risposte.MassimoPerMittenteAlGiorno
 	if r.AnswerLimit < 0 {
 		f.Errf("risposte.massimo_per_mittente_al_giorno", "massimo_per_mittente_al_giorno %d: use 0 (no limit) or more", r.AnswerLimit)
 	}
 	r.loadTrust(f, u)
+}
+
+// loadNameRule reads the gestioni whose subjects must carry the
+// taxpayer's name (Ferrara 2.3: lavoratori domestici).
+func (r *Rules) loadNameRule(f *config.File, u *ufficioFile) {
+	known := map[string]bool{}
+	for _, g := range Gestioni {
+		known[g] = true
+	}
+	r.NameRequired = map[string]bool{}
+	for i, g := range u.Oggetto.DenominazionePerGestioni {
+		if !known[g] {
+			f.Errf(fmt.Sprintf("oggetto.denominazione_per_gestioni.%d", i), "gestione %q: use one of %s", g, strings.Join(Gestioni, ", "))
+		}
+		r.NameRequired[g] = true
+	}
+}
+
+// loadAuth reads the authserv-ids whose Authentication-Results are trusted.
+func (r *Rules) loadAuth(f *config.File, u *ufficioFile) {
+	for i, id := range u.Autenticazione.AuthservID {
+		id = strings.TrimSpace(id)
+		if id == "" || strings.ContainsAny(id, " \t;\"()") {
+			f.Errf(fmt.Sprintf("autenticazione.authserv_id.%d", i), "authserv_id %q: write the host name the office's mail server puts in Authentication-Results", id)
+			continue
+		}
+		r.AuthServIDs = append(r.AuthServIDs, strings.ToLower(id))
+	}
 }
 
 func loadCalendar(f *config.File, u *ufficioFile) *workdays.Calendar {
@@ -271,7 +306,7 @@ func (r *Rules) loadVocabolario(f *config.File, v *vocabolarioFile) {
 			f.Errf("gestioni", "gestione %s is missing", g)
 		}
 	}
-	r.DURC = Topic{Keywords: v.DURC.ParoleChiave}
+	r.DURC = Topic{Keywords: v.DURC.ParoleChiave, Riscontro: v.DURC.Riscontro}
 	if len(r.DURC.Keywords) == 0 {
 		f.Errf("durc", "durc.parole_chiave must list at least one keyword")
 	}

@@ -36,8 +36,14 @@ type Rules struct {
 	DURC       Topic
 	Telematic  []Telematic
 	Ordine     map[string]bool // lower-case sender addresses
-	Cassetto   Cassetto
-	MinSummary int // letters and digits
+	// AuthServIDs are the authserv-ids (lower case) of the office's own mail
+	// servers: only their Authentication-Results header fields are trusted.
+	AuthServIDs []string
+	// NameRequired are the gestioni whose subjects must also carry the
+	// taxpayer's name (denominazione).
+	NameRequired map[string]bool
+	Cassetto     Cassetto
+	MinSummary   int // letters and digits
 	// AnswerLimit caps the automatic answers to one sender per day (0: none).
 	AnswerLimit int
 	PECTrust    []*x509.Certificate // anchors added (or, with PECTrustReplace, the only ones)
@@ -65,6 +71,9 @@ type Mailbox struct {
 // Topic is a subject matter recognised by keywords.
 type Topic struct {
 	Keywords []string
+	// Riscontro are the words of a reply to a preavviso di accertamento,
+	// which must carry its evidence attached (Milan 3).
+	Riscontro []string
 }
 
 // Telematic is a request that may be filed only online (C2).

@@ -117,7 +117,7 @@ func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 		return r, err
 	}
 	if ref := it.Decision.PECRef; ref != "" {
-		if _, err := linkReceipt(ctx, tx, ref, it.Decision.PEC.Kind, now, mailbox); err != nil {
+		if _, err := linkReceipt(ctx, tx, ref, it.Decision.PEC.Kind, it.Decision.PECFinalFailure, now, mailbox); err != nil {
 			return r, err
 		}
 	}

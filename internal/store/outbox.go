@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,8 +29,12 @@ type Answer struct {
 	State     string // OutQueued, OutHeld or OutSuppressed
 	Reason    string // why held or suppressed
 	// DailyLimit caps the answers to one recipient per day (0: none);
-	// past it the answer is recorded as suppressed.
+	// past it the answer is recorded as suppressed. Answers to an
+	// authenticated sender and to an unauthenticated one are counted apart,
+	// so that forged mail cannot use up a real sender's answers.
 	DailyLimit int
+	// Authenticated: the sender answered was authenticated.
+	Authenticated bool
 }
 
 // AnswerFunc writes the answer to a recorded message, inside the
@@ -43,8 +48,8 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, message int64, a *Answe
 	if a.State == OutQueued && a.DailyLimit > 0 {
 		var n int
 		dayStart := startOfDay(now)
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE lower(rcpt) = lower(?) AND created_at >= ?
-			AND state IN ('queued', 'sent', 'failed', 'held')`, a.To, ts(dayStart)).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE lower(rcpt) = lower(?) AND authenticated = ?
+			AND created_at >= ? AND state IN ('queued', 'sent', 'failed', 'held')`, a.To, a.Authenticated, ts(dayStart)).Scan(&n); err != nil {
 			return fmt.Errorf("counting answers: %w", err)
 		}
 		if n >= a.DailyLimit {
@@ -52,13 +57,14 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, message int64, a *Answe
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason,
-		next_attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		message, a.Mailbox, a.Kind, a.MessageID, a.From, a.To, append([]byte{}, a.Raw...), a.State, a.Reason, ts(now), ts(now)); err != nil {
+		next_attempt, created_at, authenticated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		message, a.Mailbox, a.Kind, a.MessageID, a.From, a.To, append([]byte{}, a.Raw...), a.State, a.Reason, ts(now), ts(now),
+		a.Authenticated); err != nil {
 		return fmt.Errorf("enqueueing answer: %w", err)
 	}
 	kind := map[string]string{OutQueued: "answer-queued", OutHeld: "answer-held", OutSuppressed: "answer-suppressed"}[a.State]
 	return addEvents(ctx, tx, now, message, a.Mailbox, event{kind, map[string]any{
-		"kind": a.Kind, "message_id": a.MessageID, "to": a.To, "reason": a.Reason}})
+		"kind": a.Kind, "message_id": a.MessageID, "to": a.To, "reason": a.Reason, "authenticated": a.Authenticated}})
 }
 
 func startOfDay(t time.Time) time.Time {
@@ -86,17 +92,19 @@ type OutboxItem struct {
 	LastError   string
 	CreatedAt   time.Time
 	SentAt      time.Time
-	Delivery    string
+	Delivery    string // the furthest PEC receipt: accettazione, avvenuta-consegna, errore-consegna …
+	// Undelivered: a signed PEC receipt said the answer was not delivered, for good.
+	Undelivered bool
 }
 
 const outboxCols = `id, message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason, attempts, next_attempt,
-	last_error, created_at, sent_at, delivery`
+	last_error, created_at, sent_at, delivery, undelivered`
 
 func scanOutbox(row interface{ Scan(...any) error }) (OutboxItem, error) {
 	var it OutboxItem
 	var next, created, sent string
 	err := row.Scan(&it.ID, &it.Message, &it.Mailbox, &it.Kind, &it.MessageID, &it.From, &it.To, &it.Raw, &it.State,
-		&it.Reason, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Delivery)
+		&it.Reason, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Delivery, &it.Undelivered)
 	it.NextAttempt, it.CreatedAt, it.SentAt = parseTS(next), parseTS(created), parseTS(sent)
 	return it, err
 }
@@ -160,7 +168,11 @@ func (s *Store) Outbox(ctx context.Context, state string, limit int) ([]OutboxIt
 func listOutbox(ctx context.Context, db *sql.DB, state string, limit int) ([]OutboxItem, error) {
 	q := `SELECT ` + outboxCols + ` FROM outbox`
 	var args []any
-	if state != "" {
+	switch state {
+	case "":
+	case Undelivered:
+		q += ` WHERE undelivered = 1`
+	default:
 		q += ` WHERE state = ?`
 		args = append(args, state)
 	}
@@ -182,15 +194,24 @@ func listOutbox(ctx context.Context, db *sql.DB, state string, limit int) ([]Out
 	return out, rows.Err()
 }
 
-// receiptRank orders PEC receipts: a later one never gives way to an
-// earlier one arriving late (the outcomes of delivery rank highest).
-var receiptRank = map[string]int{"": 0, "accettazione": 1, "presa-in-carico": 2, "avvenuta-consegna": 3,
-	"non-accettazione": 3, "errore-consegna": 3, "preavviso-errore-consegna": 3, "rilevazione-virus": 3}
+// Undelivered is the outbox list's filter for answers a final PEC
+// failure receipt came back for.
+const Undelivered = "undelivered"
 
-// linkReceipt records a PEC receipt of one of our answers (by its
-// Message-ID): an event always, the delivery state only forward. It
-// reports whether an answer matched.
-func linkReceipt(ctx context.Context, tx *sql.Tx, refID, kind string, now time.Time, mailbox string) (bool, error) {
+// UndeliveredTotal counts the answers marked undelivered since start.
+var UndeliveredTotal atomic.Int64
+
+// receiptRank orders PEC receipts: a later one never gives way to an
+// earlier one arriving late. The 12-hour warning ranks below the outcomes
+// of delivery, which rank highest.
+var receiptRank = map[string]int{"": 0, "accettazione": 1, "presa-in-carico": 2, "preavviso-errore-consegna": 3,
+	"avvenuta-consegna": 4, "non-accettazione": 4, "errore-consegna": 4, "rilevazione-virus": 4}
+
+// linkReceipt records a signed PEC receipt of one of our answers (by its
+// Message-ID): an event always, the delivery state only forward, and a
+// final failure marks the answer undelivered. It reports whether an
+// answer matched.
+func linkReceipt(ctx context.Context, tx *sql.Tx, refID, kind string, final bool, now time.Time, mailbox string) (bool, error) {
 	var id, msg int64
 	var current string
 	err := tx.QueryRowContext(ctx, `SELECT id, message, delivery FROM outbox WHERE message_id = ?`,
@@ -201,10 +222,20 @@ func linkReceipt(ctx context.Context, tx *sql.Tx, refID, kind string, now time.T
 	if err != nil {
 		return false, fmt.Errorf("linking receipt: %w", err)
 	}
-	if receiptRank[kind] >= receiptRank[current] {
+	rank := receiptRank[kind]
+	if final {
+		rank = receiptRank["errore-consegna"]
+	}
+	if rank >= receiptRank[current] {
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET delivery = ?, delivery_at = ? WHERE id = ?`, kind, ts(now), id); err != nil {
 			return false, fmt.Errorf("linking receipt: %w", err)
 		}
 	}
-	return true, addEvents(ctx, tx, now, msg, mailbox, event{"answer-delivery", map[string]any{"outbox": id, "receipt": kind}})
+	if final {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET undelivered = 1 WHERE id = ?`, id); err != nil {
+			return false, fmt.Errorf("linking receipt: %w", err)
+		}
+		UndeliveredTotal.Add(1)
+	}
+	return true, addEvents(ctx, tx, now, msg, mailbox, event{"answer-delivery", map[string]any{"outbox": id, "receipt": kind, "final_failure": final}})
 }

@@ -1,30 +1,15 @@
 package triage
 
 import (
-	"io"
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
 
+	"gatewayd/internal/mailparse"
+	"gatewayd/internal/pec"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/subject"
 )
-
-// PECResult is what a PEC check learns of a message.
-type PECResult struct {
-	Info      PECInfo
-	Certified bool   // a genuine transport envelope, validly signed by a trusted provider
-	Tampered  bool   // signed, but the content does not match the signature
-	Subject   string // the original message's subject (certified only)
-	Sender    string // daticert's mittente (certified only)
-	Ref       string // X-Riferimento-Message-ID
-	OrigID    string // the original message's Message-ID (certified only)
-}
-
-// PECChecker verifies PEC envelopes (REQUIREMENTS C1, C8).
-type PECChecker interface {
-	Check(raw io.ReadSeeker) PECResult
-}
 
 // Rules is the agreements' classifier over an office's rules.
 type Rules struct {
@@ -32,41 +17,43 @@ type Rules struct {
 	PEC   PECChecker
 }
 
+// view is the message the sender wrote, as far as it can be believed: for
+// a certified PEC the signed original (postacert.eml, daticert), else the
+// message received.
+type view struct {
+	header         textproto.Header
+	deliveryReport bool
+}
+
 // Classify decides on one well-formed message (REQUIREMENTS C1–C8).
 func (c *Rules) Classify(in Input) Decision {
-	h := in.Facts.Header
-	d := Decision{Reasons: []string{}, Subject: in.Facts.Subject, Sender: replyAddress(h)}
-	var pecRes *PECResult
-	if h.Has("X-Trasporto") || h.Has("X-Ricevuta") {
-		res := c.checkPEC(in)
-		pecRes, d.PEC = &res, &res.Info
+	d := Decision{Reasons: []string{}}
+	m, known := c.Rules.Mailbox(in.Address)
+	var res *PECResult
+	if needsPECCheck(in.Facts.Header) || known && m.Role == rules.RolePEC {
+		r := c.checkPEC(in)
+		res, d.PEC = &r, &r.Info
 	}
-	if isPECReceipt(h) {
-		if pecRes != nil && pecRes.Info.Signature == "valid" {
-			d.PECRef = pecRes.Ref // links a receipt of our own answer to it
-		}
+	v := c.judge(&d, in, res)
+	if res != nil && res.Certified && pec.IsReceiptKind(res.Kind) {
+		d.PECRef, d.PECFinalFailure = res.Ref, res.FinalFailure // links a receipt of our own answer to it
 		return d.with(Ignored, ReasonPECReceipt)
 	}
-	if isAutomatic(h) {
+	if isAutomatic(v.header, v.deliveryReport) {
 		return d.with(Ignored, ReasonAutomatic)
 	}
-	m, ok := c.Rules.Mailbox(in.Address)
-	if !ok {
+	if !known {
 		return d.with(Ignored, ReasonUnknownMailbox)
 	}
 	switch m.Role {
 	case rules.RolePEC:
-		if pecRes == nil {
-			res := c.checkPEC(in)
-			pecRes = &res
-		}
-		c.pecIntake(&d, *pecRes)
+		c.pecIntake(&d, *res, m)
 	case rules.RoleInstitutional:
 		c.institutional(&d, m)
 	case rules.RoleDURC:
-		c.durc(&d, m)
+		c.durc(&d, m, in.Facts)
 	case rules.RoleNormative:
-		if !c.Rules.Ordine[strings.ToLower(addressOf(h.Get("From")))] {
+		if !c.fromOrdine(d, v, res) {
 			d.Reasons = append(d.Reasons, ReasonNotFromOrdine)
 		}
 		c.fields(&d)
@@ -78,6 +65,45 @@ func (c *Rules) Classify(in Input) Decision {
 	d.Outcome = Accepted
 	d.Due = c.Rules.Due(m, in.ReceivedAt).Format("2006-01-02")
 	return d
+}
+
+// needsPECCheck: PEC headers, or an S/MIME signature that may hold a PEC
+// whose outer headers were taken away.
+func needsPECCheck(h textproto.Header) bool {
+	ct := strings.ToLower(h.Get("Content-Type"))
+	return h.Has("X-Trasporto") || h.Has("X-Ricevuta") || strings.HasPrefix(strings.TrimSpace(ct), "multipart/signed")
+}
+
+// judge fills the decision's subject, sender and its authentication from
+// the message the sender wrote, and returns that message's view.
+func (c *Rules) judge(d *Decision, in Input, res *PECResult) view {
+	if res != nil && res.Certified && (res.Kind == pec.KindTransport || res.Kind == pec.KindAnomaly) {
+		d.Subject, d.OriginalID = res.Subject, res.OrigID
+		if res.Kind == pec.KindTransport {
+			d.Sender, d.SenderAuth, d.AuthDetail = res.Sender, AuthPEC, "certified PEC: daticert mittente"
+		} else { // an ordinary mail the provider wrapped: nobody vouches for its sender
+			d.SenderAuth, d.AuthDetail = AuthNone, "anomaly envelope: the original mail is not certified"
+			d.Sender = replyAddress(res.Inner, false)
+		}
+		return view{header: res.Inner}
+	}
+	h := in.Facts.Header
+	d.Subject = in.Facts.Subject
+	d.SenderAuth, d.AuthDetail = authResult(h, c.Rules.AuthServIDs)
+	d.Sender = replyAddress(h, d.SenderAuth == AuthPass)
+	return view{header: h, deliveryReport: in.Facts.DeliveryReport}
+}
+
+// fromOrdine: a certified PEC from one of the Ordine's addresses, or a
+// mail from one of them that the office's MTA authenticated (C6).
+func (c *Rules) fromOrdine(d Decision, v view, res *PECResult) bool {
+	switch d.SenderAuth {
+	case AuthPEC:
+		return c.Rules.Ordine[strings.ToLower(res.Sender)]
+	case AuthPass:
+		return c.Rules.Ordine[strings.ToLower(addressOf(v.header.Get("From")))]
+	}
+	return false
 }
 
 func (d Decision) with(o Outcome, reason string) Decision {
@@ -103,22 +129,26 @@ func requireCF(d *Decision) {
 	}
 }
 
-// pecIntake: only a certified PEC is handled (C1); telematic-only
-// requests are pointed to the online service (C2); fields are read, not
-// required.
-func (c *Rules) pecIntake(d *Decision, res PECResult) {
-	info := res.Info
-	d.PEC = &info
-	if !res.Certified {
+// pecIntake: only a certified transport envelope addressed to this
+// mailbox is handled (C1): an anomaly envelope (ordinary mail wrapped by
+// the provider) and anything unsigned are refused and the sender told so;
+// telematic-only requests are pointed to the online service (C2); fields
+// are read, not required.
+func (c *Rules) pecIntake(d *Decision, res PECResult, m *rules.Mailbox) {
+	c.fields(d)
+	if !res.Certified || res.Kind != pec.KindTransport {
 		d.Reasons = append(d.Reasons, ReasonNotCertified)
 		if res.Tampered {
 			d.Reasons = append(d.Reasons, ReasonPECInvalidSignature)
 		}
-		c.fields(d)
 		return
 	}
-	d.Subject, d.Sender, d.OriginalID = res.Subject, res.Sender, res.OrigID
-	c.fields(d)
+	here := addressedTo(res.Recipients, m.Address)
+	d.PEC.AddressedHere = &here
+	if !here {
+		d.Reasons = append(d.Reasons, ReasonPECNotAddressedHere)
+		return
+	}
 	for _, t := range c.Rules.Telematic {
 		if _, ok := subject.Mentions(d.Subject, t.Keywords); ok {
 			d.Reasons = append(d.Reasons, ReasonTelematicOnly)
@@ -128,18 +158,24 @@ func (c *Rules) pecIntake(d *Decision, res PECResult) {
 	}
 }
 
-func (c *Rules) checkPEC(in Input) PECResult {
-	h := in.Facts.Header
-	kind := strings.ToLower(strings.TrimSpace(h.Get("X-Trasporto")))
-	if kind == "" {
-		kind = "none"
+func addressedTo(recipients []string, addr string) bool {
+	for _, r := range recipients {
+		if strings.EqualFold(strings.TrimSpace(r), addr) {
+			return true
+		}
 	}
-	none := PECResult{Info: PECInfo{Envelope: kind != "none", Kind: kind, Signature: "missing"}}
+	return false
+}
+
+func (c *Rules) checkPEC(in Input) PECResult {
+	none := PECResult{Info: PECInfo{Envelope: in.Facts.Header.Has("X-Trasporto") || in.Facts.Header.Has("X-Ricevuta"),
+		Kind: pec.KindNone, Signature: pec.SigMissing}}
 	if c.PEC == nil || in.Open == nil {
 		return none
 	}
 	r, err := in.Open()
 	if err != nil {
+		none.Info.Detail = "cannot reopen the message: " + err.Error()
 		return none
 	}
 	defer r.Close()
@@ -147,8 +183,9 @@ func (c *Rules) checkPEC(in Input) PECResult {
 }
 
 // institutional: a DURC topic belongs to the DURC box; otherwise codice
-// fiscale, gestione and summary are required (C4), and companies with
-// employees use the Cassetto unless the subject opts out (C5).
+// fiscale, gestione and summary are required (C4), with the taxpayer's
+// name for the gestioni the rules name, and companies with employees use
+// the Cassetto unless the subject opts out (C5).
 func (c *Rules) institutional(d *Decision, m *rules.Mailbox) {
 	r := c.fields(d)
 	if _, ok := subject.Mentions(d.Subject, c.Rules.DURC.Keywords); ok {
@@ -166,6 +203,9 @@ func (c *Rules) institutional(d *Decision, m *rules.Mailbox) {
 	if subject.SummaryLength(r.Summary) < c.Rules.MinSummary {
 		d.Reasons = append(d.Reasons, ReasonMissingSummary)
 	}
+	if c.Rules.NameRequired[r.Gestione] && d.CodiceFiscale != "" && !NameMatches(d.Subject, d.CodiceFiscale) {
+		d.Reasons = append(d.Reasons, ReasonMissingName)
+	}
 	if len(d.Reasons) == 0 && r.Gestione == "aziende-con-dipendenti" && c.Rules.Cassetto.Refuse {
 		marker := c.Rules.Cassetto.OptOutMarker
 		if _, optOut := subject.Mentions(d.Subject, []string{marker}); marker == "" || !optOut {
@@ -175,8 +215,9 @@ func (c *Rules) institutional(d *Decision, m *rules.Mailbox) {
 	}
 }
 
-// durc: the codice fiscale is required, and the topic must be DURC (C3).
-func (c *Rules) durc(d *Decision, m *rules.Mailbox) {
+// durc: the codice fiscale is required, the topic must be DURC (C3), and
+// a riscontro to a preavviso carries its evidence attached (Milan 3).
+func (c *Rules) durc(d *Decision, m *rules.Mailbox, f mailparse.Facts) {
 	c.fields(d)
 	if _, ok := subject.Mentions(d.Subject, c.Rules.DURC.Keywords); !ok {
 		d.Reasons = append(d.Reasons, ReasonWrongMailbox)
@@ -184,6 +225,9 @@ func (c *Rules) durc(d *Decision, m *rules.Mailbox) {
 		return
 	}
 	requireCF(d)
+	if _, riscontro := subject.Mentions(d.Subject, c.Rules.DURC.Riscontro); riscontro && f.Attachments == 0 {
+		d.Reasons = append(d.Reasons, ReasonMissingEvidence)
+	}
 }
 
 // institutionalBox returns the first institutional address (in the order
@@ -205,12 +249,15 @@ func (c *Rules) institutionalBox(durcBox string) string {
 	return first
 }
 
-// replyAddress is who should be answered: Reply-To, else From.
-func replyAddress(h textproto.Header) string {
+// replyAddress is who should be answered: From, or Reply-To when it is in
+// From's domain or the sender was authenticated (a Reply-To elsewhere on
+// an unauthenticated mail would turn the answer into backscatter).
+func replyAddress(h textproto.Header, authenticated bool) string {
+	from := addressOf(h.Get("From"))
 	if v := h.Get("Reply-To"); v != "" {
-		if a := addressOf(v); strings.Contains(a, "@") {
+		if a := addressOf(v); strings.Contains(a, "@") && (authenticated || domainOf(a) == domainOf(from)) {
 			return a
 		}
 	}
-	return addressOf(h.Get("From"))
+	return from
 }

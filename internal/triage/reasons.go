@@ -15,4 +15,11 @@ const (
 	ReasonAutomatic           = "automatic"
 	ReasonPECReceipt          = "pec-receipt"
 	ReasonUnknownMailbox      = "unknown-mailbox"
+	// ReasonPECNotAddressedHere: a genuine PEC for someone else (a forward,
+	// a redirect, a move by staff): not certified to this office.
+	ReasonPECNotAddressedHere = "pec-not-addressed-here"
+	// ReasonMissingName: the gestione needs the taxpayer's name (Ferrara 2.3).
+	ReasonMissingName = "missing-denominazione"
+	// ReasonMissingEvidence: a DURC riscontro without attachments (Milan 3).
+	ReasonMissingEvidence = "missing-evidence"
 )

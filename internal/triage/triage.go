@@ -60,17 +60,28 @@ type Decision struct {
 	Service string `json:"service,omitempty"`
 	// PECRef is the Message-ID a verified PEC receipt refers to.
 	PECRef string `json:"pec_ref,omitempty"`
+	// PECFinalFailure: the receipt says our answer was not delivered, for good.
+	PECFinalFailure bool `json:"pec_final_failure,omitempty"`
 	// OriginalID is the Message-ID of the message the sender wrote, when
 	// it differs from the one received (the original inside a PEC).
 	OriginalID string `json:"original_id,omitempty"`
+	// SenderAuth is how the sender was authenticated: pec, pass, fail or
+	// none (see Authenticated); AuthDetail says by what.
+	SenderAuth string `json:"sender_auth,omitempty"`
+	AuthDetail string `json:"auth_detail,omitempty"`
 }
 
 // PECInfo is what the PEC check found.
 type PECInfo struct {
-	Envelope  bool   `json:"envelope"`  // PEC transport headers present
-	Kind      string `json:"kind"`      // posta-certificata, accettazione, …, or none
+	Envelope  bool   `json:"envelope"`  // PEC headers present, or signed PEC content
+	Kind      string `json:"kind"`      // the signed kind when certified, else the outer headers' claim, or none
 	Signature string `json:"signature"` // valid, invalid, untrusted, missing
 	Sender    string `json:"sender,omitempty"`
+	// OuterKind is what the outer headers claimed, when it differs from the signed kind.
+	OuterKind string `json:"outer_kind,omitempty"`
+	// AddressedHere: the mailbox is among the signed recipients (certified transport only).
+	AddressedHere *bool  `json:"addressed_here,omitempty"`
+	Detail        string `json:"detail,omitempty"` // why the signature is not valid, for operators
 }
 
 // Classifier decides on one well-formed message. It must be safe for

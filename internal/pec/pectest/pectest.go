@@ -109,6 +109,21 @@ type Message struct {
 	Date      time.Time // default: now
 	Tamper    bool      // change a byte of the signed content after signing
 	NoSig     bool      // a look-alike: PEC headers, no signature part
+
+	// OuterKind relabels the outer X-Trasporto or X-Ricevuta header (the
+	// signed daticert keeps Kind): "posta-certificata" or a receipt kind.
+	OuterKind string
+	// OuterExtra is added verbatim to the outer header (CRLF-terminated lines).
+	OuterExtra string
+	// Recipients are daticert's destinatari (default: To).
+	Recipients []string
+	// ErroreEsteso is daticert's errore-esteso (failure notices).
+	ErroreEsteso string
+	// InnerExtra is added verbatim to the header of postacert.eml.
+	InnerExtra string
+	// AnomalyDaticert adds a daticert.xml to an anomaly envelope ("errore"),
+	// which providers often leave out.
+	AnomalyDaticert bool
 }
 
 var receiptSubjects = map[string]string{
@@ -139,17 +154,32 @@ func (ca *CA) Envelope(m Message) []byte {
 }
 
 func originalMessage(m Message) string {
-	return fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <orig-%s>\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", m.Sender, m.To, m.Subject, m.Date.Format(time.RFC1123Z), m.MessageID, m.Body)
+	return fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <orig-%s>\r\n%sMIME-Version: 1.0\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", m.Sender, m.To, m.Subject, m.Date.Format(time.RFC1123Z), m.MessageID,
+		m.InnerExtra, m.Body)
 }
 
-func daticert(m Message, domain string) string {
-	tipo := m.Kind
+func daticert(m Message) string {
+	tipo, errore, esteso := m.Kind, "nessuno", ""
+	if m.ErroreEsteso != "" {
+		errore, esteso = "no-dest", "\n        <errore-esteso>"+xmlEscape(m.ErroreEsteso)+"</errore-esteso>"
+	}
+	rcpts := m.Recipients
+	if rcpts == nil {
+		rcpts = []string{m.To}
+	}
+	var dest strings.Builder
+	for i, r := range rcpts {
+		if i > 0 {
+			dest.WriteString("\n        ")
+		}
+		fmt.Fprintf(&dest, `<destinatari tipo="certificato">%s</destinatari>`, xmlEscape(r))
+	}
 	return fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
-<postacert tipo="%s" errore="nessuno">
+<postacert tipo="%s" errore="%s">
     <intestazione>
         <mittente>%s</mittente>
-        <destinatari tipo="certificato">%s</destinatari>
+        %s
         <risposte>%s</risposte>
         <oggetto>%s</oggetto>
     </intestazione>
@@ -157,10 +187,11 @@ func daticert(m Message, domain string) string {
         <gestore-emittente>TEST PEC S.p.A.</gestore-emittente>
         <data zona="+0100"><giorno>%s</giorno><ora>%s</ora></data>
         <identificativo>%s</identificativo>
-        <msgid>&lt;orig-%s&gt;</msgid>
+        <msgid>&lt;%s&gt;</msgid>%s
     </dati>
 </postacert>
-`, tipo, m.Sender, m.To, m.Sender, xmlEscape(m.Subject), m.Date.Format("02/01/2006"), m.Date.Format("15:04:05"), m.MessageID, m.MessageID)
+`, tipo, errore, m.Sender, dest.String(), m.Sender, xmlEscape(m.Subject), m.Date.Format("02/01/2006"), m.Date.Format("15:04:05"),
+		m.MessageID, refOf(m), esteso)
 }
 
 func xmlEscape(s string) string {
@@ -173,8 +204,10 @@ func signedPart(m Message, original string) []byte {
 	var b strings.Builder
 	b.WriteString("Content-Type: multipart/mixed; boundary=\"mixed-b\"\r\n\r\n--mixed-b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
 	fmt.Fprintf(&b, "Messaggio di tipo %s relativo a %q.\r\n%s\r\n", m.Kind, m.Subject, m.Body)
-	b.WriteString("--mixed-b\r\nContent-Type: application/xml; name=\"daticert.xml\"\r\nContent-Disposition: inline; filename=\"daticert.xml\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	b.WriteString(wrap76(base64.StdEncoding.EncodeToString([]byte(daticert(m, "")))))
+	if m.Kind != "errore" || m.AnomalyDaticert {
+		b.WriteString("--mixed-b\r\nContent-Type: application/xml; name=\"daticert.xml\"\r\nContent-Disposition: inline; filename=\"daticert.xml\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+		b.WriteString(wrap76(base64.StdEncoding.EncodeToString([]byte(daticert(m)))))
+	}
 	if m.Kind == "posta-certificata" || m.Kind == "errore" {
 		b.WriteString("--mixed-b\r\nContent-Type: message/rfc822; name=\"postacert.eml\"\r\nContent-Disposition: inline; filename=\"postacert.eml\"\r\n\r\n")
 		b.WriteString(original)
@@ -219,15 +252,16 @@ func (ca *CA) wrap(m Message, signed, sig []byte) []byte {
 	}
 	fmt.Fprintf(&b, "Return-Path: <posta-certificata@%s>\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s>\r\n",
 		ca.Domain, from, m.To, subj, m.Date.Format(time.RFC1123Z), m.MessageID)
-	if _, receipt := receiptKinds[m.Kind]; receipt {
-		ref := m.RefID
-		if ref == "" {
-			ref = "orig-" + m.MessageID
-		}
-		fmt.Fprintf(&b, "X-Ricevuta: %s\r\nX-Riferimento-Message-ID: <%s>\r\n", m.Kind, ref)
-	} else {
-		fmt.Fprintf(&b, "X-Trasporto: %s\r\nReply-To: %s\r\nX-Riferimento-Message-ID: <orig-%s>\r\n", m.Kind, m.Sender, m.MessageID)
+	outer := m.Kind
+	if m.OuterKind != "" {
+		outer = m.OuterKind
 	}
+	if _, receipt := receiptKinds[outer]; receipt {
+		fmt.Fprintf(&b, "X-Ricevuta: %s\r\nX-Riferimento-Message-ID: <%s>\r\n", outer, refOf(m))
+	} else {
+		fmt.Fprintf(&b, "X-Trasporto: %s\r\nReply-To: %s\r\nX-Riferimento-Message-ID: <orig-%s>\r\n", outer, m.Sender, m.MessageID)
+	}
+	b.WriteString(m.OuterExtra)
 	if sig == nil {
 		b.WriteString("MIME-Version: 1.0\r\n")
 		b.Write(signed)
@@ -241,6 +275,14 @@ func (ca *CA) wrap(m Message, signed, sig []byte) []byte {
 	b.WriteString(wrap76(base64.StdEncoding.EncodeToString(sig)))
 	b.WriteString("\r\n--signed-b--\r\n")
 	return []byte(b.String())
+}
+
+// refOf is the Message-ID a receipt refers to (default: the original's).
+func refOf(m Message) string {
+	if m.RefID != "" {
+		return m.RefID
+	}
+	return "orig-" + m.MessageID
 }
 
 var receiptKinds = map[string]struct{}{"accettazione": {}, "non-accettazione": {}, "presa-in-carico": {},
