@@ -206,24 +206,29 @@ func checkHeaderEncoding(h textproto.Header) *Problem {
 
 // walkMIME reads the message's MIME structure and reports what makes it
 // unreadable: a Content-Type that does not parse, a multipart without a
-// boundary or without any part, a part whose header is broken, nesting
-// deeper than 50. Bodies are not decoded: a bad base64 attachment or a
-// missing closing boundary leave a message readable (triage and the PEC
-// check judge those), as mail clients do.
+// boundary or without any part, a part whose header is broken or over
+// maxPartHeader, nesting deeper than 50. Bodies are not decoded: a bad
+// base64 attachment or a missing closing boundary leave a message readable
+// (triage and the PEC check judge those), as mail clients do. Bodies pass
+// through in constant memory; only part headers are held, each bounded.
 func walkMIME(h textproto.Header, body io.Reader, f *Facts) error {
-	e, err := message.New(message.Header{Header: h}, body)
-	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
-		return err
-	}
-	return walkEntity(e, 0, f)
+	b := &budget{r: body}
+	return walkPart(h, b, b, 0, f)
 }
 
-func walkEntity(e *message.Entity, depth int, f *Facts) error {
+// maxPartHeader bounds what is read to reach a part's body: the preamble
+// or the previous part's rest after its body was drained, the delimiter
+// and the part's header (plus the readers' look-ahead).
+const maxPartHeader = 1<<20 + 256<<10
+
+func walkPart(h textproto.Header, body io.Reader, b *budget, depth int, f *Facts) error {
 	if depth > 50 {
 		return errors.New("MIME nesting deeper than 50 levels")
 	}
-	if v := e.Header.Get("Content-Type"); v != "" {
-		t, params, err := mime.ParseMediaType(v)
+	t, params := "", map[string]string{}
+	if v := h.Get("Content-Type"); v != "" {
+		var err error
+		t, params, err = mime.ParseMediaType(v)
 		if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
 			return fmt.Errorf("Content-Type %q: %w", clipDetail(v), err)
 		}
@@ -232,39 +237,74 @@ func walkEntity(e *message.Entity, depth int, f *Facts) error {
 			f.DeliveryReport = true
 		}
 	}
-	if depth > 0 && isAttachment(e.Header) {
+	if depth > 0 && isAttachment(h) {
 		f.Attachments++
 	}
-	mr := e.MultipartReader()
-	if mr == nil {
+	if !strings.HasPrefix(t, "multipart/") {
 		return nil
 	}
-	if _, params, _ := e.Header.ContentType(); params["boundary"] == "" {
+	if params["boundary"] == "" {
 		return errors.New("multipart without a boundary")
 	}
+	return walkParts(textproto.NewMultipartReader(body, params["boundary"]), b, depth, f)
+}
+
+// walkParts walks the parts of one multipart body, each part's header
+// read under the budget, each body drained raw before the next.
+func walkParts(mr *textproto.MultipartReader, b *budget, depth int, f *Facts) error {
 	parts := 0
 	for {
+		b.arm()
 		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) || (err != nil && strings.HasSuffix(err.Error(), "EOF")) {
-			break // the end, or a truncated last part: readable up to there
-		}
-		if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+		b.disarm()
+		switch {
+		case errors.Is(err, errPartHeader):
+			return fmt.Errorf("part %d: %w", parts+1, err)
+		case errors.Is(err, io.EOF) || (err != nil && strings.HasSuffix(err.Error(), "EOF")):
+			if parts == 0 {
+				return errors.New("multipart whose boundary never appears: no part can be read")
+			}
+			return nil // the end, or a truncated last part: readable up to there
+		case err != nil:
 			return fmt.Errorf("part %d: %w", parts+1, err)
 		}
 		parts++
-		if err := walkEntity(p, depth+1, f); err != nil {
+		if err := walkPart(p.Header, p, b, depth+1, f); err != nil {
+			return fmt.Errorf("part %d: %w", parts, err)
+		}
+		if _, err := io.Copy(io.Discard, p); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !strings.HasSuffix(err.Error(), "EOF") {
 			return fmt.Errorf("part %d: %w", parts, err)
 		}
 	}
-	if parts == 0 {
-		return errors.New("multipart whose boundary never appears: no part can be read")
+}
+
+// budget counts what is read while armed and fails past maxPartHeader.
+type budget struct {
+	r     io.Reader
+	armed bool
+	used  int64
+}
+
+var errPartHeader = errors.New("over 1 MiB before a part's body (preamble or part header)")
+
+func (b *budget) arm()    { b.armed, b.used = true, 0 }
+func (b *budget) disarm() { b.armed = false }
+
+func (b *budget) Read(p []byte) (int, error) {
+	if b.armed && b.used > maxPartHeader {
+		return 0, errPartHeader
 	}
-	return nil
+	n, err := b.r.Read(p)
+	if b.armed {
+		b.used += int64(n)
+	}
+	return n, err
 }
 
 // isAttachment reports a part sent as a file: a Content-Disposition
 // attachment, or a file name on a part that is not multipart.
-func isAttachment(h message.Header) bool {
+func isAttachment(th textproto.Header) bool {
+	h := message.Header{Header: th}
 	disp, dparams, _ := h.ContentDisposition()
 	if strings.EqualFold(disp, "attachment") {
 		return true

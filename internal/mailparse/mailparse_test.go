@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -104,4 +105,33 @@ func FuzzInspect(f *testing.F) {
 			t.Errorf("well formed without a Message-ID")
 		}
 	})
+}
+
+// TestInspect_partHeaderBombs: a part whose header never ends, or has
+// half a million fields, is malformed, and is read in bounded memory.
+func TestInspect_partHeaderBombs(t *testing.T) {
+	head := "From: a@b.it\r\nMessage-ID: <x@y>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	for name, part := range map[string]string{
+		"one long line": "Content-Type: text/plain\r\nX-Big: " + strings.Repeat("A", 3<<20) + "\r\n\r\nbody\r\n--b--\r\n",
+		"many fields":   strings.Repeat("X-H: "+strings.Repeat("a", 90)+"\r\n", 40000) + "\r\nbody\r\n--b--\r\n",
+		"nested":        "Content-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nX-Big: " + strings.Repeat("A", 3<<20) + "\r\n\r\nx\r\n--c--\r\n--b--\r\n",
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, p := Inspect(strings.NewReader(head + part))
+		runtime.ReadMemStats(&after)
+		if p == nil || p.Reason != ReasonMalformedMIME {
+			t.Errorf("%s: Inspect = %v, want %s", name, p, ReasonMalformedMIME)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+			t.Errorf("%s: %d MB allocated reading a part header", name, grew>>20)
+		}
+	}
+	// A large attachment after a short header is fine.
+	ok := head + "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\r\n" +
+		strings.Repeat("QUJD\r\n", 1<<20) + "--b--\r\n"
+	if f, p := Inspect(strings.NewReader(ok)); p != nil || f.Attachments != 1 {
+		t.Errorf("large attachment: %v, %d attachments", p, f.Attachments)
+	}
 }
