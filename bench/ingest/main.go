@@ -27,6 +27,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"gatewayd/bench/internal/harness"
 	"gatewayd/internal/testenv"
 	"gatewayd/internal/testenv/dovecot"
 )
@@ -37,18 +38,18 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the temporary directory")
 	flag.IntVar(&batchSize, "batch", 250, "gatewayd's batch_size")
 	flag.Parse()
-	h := newHarness(*keep)
-	defer h.cleanup()
+	h := harness.New("gatewayd-bench-", *keep)
+	defer h.Close()
 	if err := run(h, *n, *big); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		h.cleanup()
+		h.Close()
 		os.Exit(1)
 	}
 }
 
 var batchSize int
 
-func run(h *harness, n, bigMB int) error {
+func run(h *harness.H, n, bigMB int) error {
 	srv := dovecot.Start(h, map[string]string{"bench": "bench"})
 	c, err := imapclient.DialInsecure(srv.Addr(), nil)
 	if err != nil {
@@ -113,17 +114,17 @@ func rawFetch(c *imapclient.Client, total int) (float64, error) {
 // the rate from the logged-in connection (as the raw client is timed) to
 // the last move recorded, the rate from process start, and the process's
 // peak RSS.
-func gateway(h *harness, addr string, total int) (float64, float64, float64, error) {
-	bin := filepath.Join(h.dir, "gatewayd")
+func gateway(h *harness.H, addr string, total int) (float64, float64, float64, error) {
+	bin := filepath.Join(h.Dir, "gatewayd")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gatewayd").CombinedOutput(); err != nil {
 		return 0, 0, 0, fmt.Errorf("building gatewayd: %v\n%s", err, out)
 	}
-	state := filepath.Join(h.dir, "state")
+	state := filepath.Join(h.Dir, "state")
 	cfg := testenv.Config(h, state, testenv.Mailbox{Name: "bench", Address: "bench@example.it", Addr: addr,
 		User: "bench", Password: "bench", PollInterval: "2s", Extra: fmt.Sprintf("    max_message_size: 100MB\n    batch_size: %d\n", batchSize)})
-	db := h.db(state)
+	db := h.DB(state)
 	cmd := exec.Command(bin, "run", "--config", cfg.File)
-	logf, _ := os.Create(filepath.Join(h.dir, "gatewayd.log"))
+	logf, _ := os.Create(filepath.Join(h.Dir, "gatewayd.log"))
 	defer logf.Close()
 	cmd.Stderr = logf
 	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
@@ -154,7 +155,7 @@ func gateway(h *harness, addr string, total int) (float64, float64, float64, err
 		return 0, 0, 0, err
 	}
 	var lastMove string
-	h.db(state).QueryRow(`SELECT max(moved_at) FROM sightings`).Scan(&lastMove)
+	h.DB(state).QueryRow(`SELECT max(moved_at) FROM sightings`).Scan(&lastMove)
 	last, err := time.Parse(time.RFC3339Nano, lastMove)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("reading the last move: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	_ "github.com/mattn/go-sqlite3"
 
+	"gatewayd/bench/internal/harness"
 	"gatewayd/internal/testenv"
 	"gatewayd/internal/testenv/dovecot"
 )
@@ -34,7 +35,7 @@ var boxes = []box{
 // daemon appends one large message to each of four mailboxes of a
 // throwaway Dovecot, then runs gatewayd until all four are recorded and
 // moved, and returns its peak RSS in KiB.
-func daemon(h *harness, bin, msgs string) (int64, error) {
+func daemon(h *harness.H, bin, msgs string) (int64, error) {
 	const pw = "pw"
 	users := map[string]string{}
 	for _, b := range boxes {
@@ -64,7 +65,7 @@ func daemon(h *harness, bin, msgs string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	state := filepath.Join(h.dir, "state")
+	state := filepath.Join(h.Dir, "state")
 	cfg := testenv.Config(h, state, mboxes...)
 	// testenv.Config writes the mailboxes; rules_dir and shadow are global
 	// keys (shadow: answers are rendered and held, so no SMTP is needed).
@@ -77,7 +78,7 @@ func daemon(h *harness, bin, msgs string) (int64, error) {
 		return 0, err
 	}
 
-	logPath := filepath.Join(h.dir, "gatewayd.log")
+	logPath := filepath.Join(h.Dir, "gatewayd.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return 0, err
@@ -213,7 +214,7 @@ func appendFile(c *imapclient.Client, path string) error {
 // the CA root among its PEC trust anchors (ufficio.yaml, pec.ancore_fiducia,
 // a path relative to the rules directory): the daemon takes PEC anchors
 // from the rules only.
-func rulesTrusting(h *harness, root string) (string, error) {
+func rulesTrusting(h *harness.H, root string) (string, error) {
 	dir := filepath.Join(h.TempDir(), "ferrara")
 	if err := os.CopyFS(dir, os.DirFS("rules/ferrara")); err != nil {
 		return "", err

@@ -49,6 +49,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gatewayd/bench/internal/harness"
 )
 
 func main() {
@@ -64,27 +66,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -mb must be at least 1")
 		os.Exit(2)
 	}
-	h := newHarness(*keep)
+	h := harness.New("gatewayd-bench-memory-", *keep)
 	if err := run(h, *mb); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		h.cleanup()
+		h.Close()
 		os.Exit(1)
 	}
-	h.cleanup()
+	h.Close()
 }
 
-func run(h *harness, mb int) error {
+func run(h *harness.H, mb int) error {
 	if err := chdirModuleRoot(); err != nil {
 		return err
 	}
 	if os.Getenv("GATEWAYD_TEST_LOG_LEVEL") == "" {
 		os.Setenv("GATEWAYD_TEST_LOG_LEVEL", "info") // testenv.Config's log level for the daemon
 	}
-	bin := filepath.Join(h.dir, "gatewayd")
+	bin := filepath.Join(h.Dir, "gatewayd")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gatewayd").CombinedOutput(); err != nil {
 		return fmt.Errorf("building gatewayd: %v\n%s", err, out)
 	}
-	msgs := filepath.Join(h.dir, "messages")
+	msgs := filepath.Join(h.Dir, "messages")
 	if err := os.Mkdir(msgs, 0o755); err != nil {
 		return err
 	}
