@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"gatewayd/internal/protocol"
+	"gatewayd/internal/clock"
+
 	"gatewayd/internal/store"
 )
 
@@ -54,7 +55,7 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 				delivery = "UNDELIVERED (" + it.Delivery + ")"
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", it.ID, it.State, it.Kind, it.To, it.Attempts,
-				it.CreatedAt.In(protocol.Rome).Format("2006-01-02 15:04"), delivery, note)
+				it.CreatedAt.In(clock.Rome).Format("2006-01-02 15:04"), delivery, note)
 		}
 		tw.Flush()
 		return exitOK

@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"gatewayd/internal/clock"
+
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 
@@ -152,10 +154,7 @@ func (t *Templates) body(kind string, d Data) (string, error) {
 // dataOf gathers the template fields of an answer, every text cleaned.
 func dataOf(in Input) Data {
 	d := in.Decision
-	rome := in.ReceivedAt
-	if loc, err := time.LoadLocation("Europe/Rome"); err == nil {
-		rome = rome.In(loc)
-	}
+	rome := in.ReceivedAt.In(clock.Rome)
 	due := d.Due
 	if t, err := time.Parse("2006-01-02", d.Due); err == nil {
 		due = t.Format("02/01/2006")

@@ -10,7 +10,10 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
+
+	"gatewayd/internal/answer"
+
+	"gatewayd/internal/clock"
 
 	"gatewayd/internal/config"
 	"gatewayd/internal/intake"
@@ -23,21 +26,14 @@ import (
 type Daemon struct {
 	Config   *config.Config
 	Log      *slog.Logger
-	Now      func() time.Time // nil: time.Now
-	Backoff  intake.Backoff   // zero: intake.DefaultBackoff
+	Now      clock.Clock    // nil: the system clock
+	Backoff  intake.Backoff // zero: intake.DefaultBackoff
 	Observer intake.Observer
 	// OutboxBackoff paces answer retries (zero: outbox.DefaultBackoff).
 	OutboxBackoff outbox.Backoff
 	office        atomic.Pointer[office]
 	store         *store.Store
 	sender        *outbox.Sender
-}
-
-func (d *Daemon) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
-	}
-	return time.Now()
 }
 
 // Open opens the store; Run then starts the mailboxes.
@@ -92,11 +88,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if !d.Config.Shadow {
 		wg.Go(func() { d.sender.Run(ctx) })
 	}
+	policy := &answer.Policy{Office: func() *answer.Office { return &d.office.Load().Office }, Config: d.Config, Now: d.Now, Log: d.Log}
 	for _, m := range d.Config.Mailboxes {
 		w := &intake.Watcher{
 			Mailbox: m, Store: d.store, Log: d.Log, Backoff: d.Backoff, Observer: d.Observer,
 			Classifier: func() triage.Classifier { return d.office.Load().classifier },
-			Answer:     d.answerFunc(m), Committed: d.sender.Poke,
+			Answers:    func(r store.Result, it store.Item) []store.Mail { return policy.Answers(m, r, it) },
+			Committed:  d.sender.Poke, Now: d.Now,
 		}
 		wg.Go(func() { w.Run(ctx) })
 	}

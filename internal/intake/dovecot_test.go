@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"gatewayd/internal/clock"
+
 	"gatewayd/internal/mailparse"
 	"gatewayd/internal/protocol"
 	"gatewayd/internal/testenv"
@@ -177,7 +179,7 @@ func TestDovecot_BadInput(t *testing.T) {
 func TestDovecot_YearRollover(t *testing.T) {
 	srv := startDovecot(t)
 	c := srv.Client(testUser, testPass)
-	clk := &clock{t: time.Date(2026, 12, 31, 23, 59, 58, 0, protocol.Rome)}
+	clk := clock.NewSettable(time.Date(2026, 12, 31, 23, 59, 58, 0, clock.Rome))
 	dovecot.Append(t, c, "INBOX", testenv.Messages("old-year", 3)...)
 	state := t.TempDir()
 	start(t, testenv.Config(t, state, mailbox(srv, "", "")), clk.Now, nil)
@@ -186,7 +188,7 @@ func TestDovecot_YearRollover(t *testing.T) {
 		n := testenv.Int(t, db, `SELECT count(*) FROM protocols`)
 		return n == 3, fmt.Sprintf("%d of 3 protocolled", n)
 	})
-	clk.Set(time.Date(2027, 1, 1, 0, 0, 1, 0, protocol.Rome))
+	clk.Set(time.Date(2027, 1, 1, 0, 0, 1, 0, clock.Rome))
 	dovecot.Append(t, c, "INBOX", testenv.Messages("new-year", 2)...)
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		n := testenv.Int(t, db, `SELECT count(*) FROM protocols`)

@@ -65,24 +65,6 @@ func (r *running) stop(t *testing.T) {
 	})
 }
 
-// clock is a settable clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // waitMoved waits until want sightings are recorded as moved.
 func waitMoved(t *testing.T, db *sql.DB, want int, timeout time.Duration) {
 	t.Helper()

@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"gatewayd/internal/imapconn"
 	"gatewayd/internal/triage"
 )
 
@@ -37,7 +38,7 @@ func (s *session) run(ctx context.Context) error {
 			},
 		},
 	}
-	c, err := dial(ctx, s.w.Mailbox.IMAP, opts)
+	c, err := imapconn.Dial(ctx, s.w.Mailbox.IMAP, opts)
 	if err != nil {
 		return err
 	}

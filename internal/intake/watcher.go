@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"gatewayd/internal/clock"
+
 	"gatewayd/internal/backoff"
 	"gatewayd/internal/config"
 	"gatewayd/internal/mailparse"
@@ -30,13 +32,14 @@ type Observer func(mailbox string, r store.Result, f mailparse.Facts)
 // Watcher owns the loop of one mailbox.
 type Watcher struct {
 	Mailbox    config.Mailbox
-	Store      *store.Store
+	Store      Store
 	Classifier func() triage.Classifier // the current classifier (rules reload)
 	Log        *slog.Logger
 	Backoff    Backoff
 	Observer   Observer
-	Answer     store.AnswerFunc // writes the answers, in the ingest transaction; nil: none
-	Committed  func()           // called after each batch is committed (wakes the outbox)
+	Answers    store.MailFunc // the answer policy: the mails answering a recorded message; nil: none
+	Committed  func()         // called after each batch is committed (wakes the outbox)
+	Now        clock.Clock    // nil: the system clock
 }
 
 // Run syncs the mailbox until ctx ends, reconnecting after any failure
@@ -51,9 +54,9 @@ func (w *Watcher) Run(ctx context.Context) {
 		st, err := w.Store.MailboxState(ctx, w.Mailbox.Name)
 		if err != nil {
 			log.Error("reading mailbox state", "err", err)
-			st.Attempts, st.NextAttempt = 1, time.Now().Add(w.Backoff.Next(1))
+			st.Attempts, st.NextAttempt = 1, w.Now.Now().Add(w.Backoff.Next(1))
 		}
-		if !sleep(ctx, time.Until(st.NextAttempt)) {
+		if !sleep(ctx, st.NextAttempt.Sub(w.Now.Now())) {
 			return
 		}
 		err = w.guardedSession(ctx, log)
@@ -64,7 +67,7 @@ func (w *Watcher) Run(ctx context.Context) {
 		attempts := st.Attempts + 1
 		wait := w.Backoff.Next(attempts)
 		log.Warn("mailbox session failed, will retry", "err", err, "attempt", attempts, "retry_in", wait.Round(time.Millisecond))
-		if rerr := w.Store.RecordFailure(ctx, w.Mailbox.Name, attempts, time.Now().Add(wait), err); rerr != nil {
+		if rerr := w.Store.RecordFailure(ctx, w.Mailbox.Name, attempts, w.Now.Now().Add(wait), err); rerr != nil {
 			log.Error("recording failure", "err", rerr)
 			sleep(ctx, wait) // the store is failing too: do not spin
 		}

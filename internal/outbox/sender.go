@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"time"
 
+	"gatewayd/internal/clock"
+
 	"github.com/emersion/go-smtp"
 
 	"gatewayd/internal/backoff"
@@ -35,7 +37,7 @@ type Sender struct {
 	Accounts map[string]*config.SMTP // by mailbox name
 	Log      *slog.Logger
 	Backoff  Backoff
-	Now      func() time.Time
+	Now      clock.Clock // nil: the system clock
 	wake     chan struct{}
 }
 
@@ -52,9 +54,6 @@ func (s *Sender) Init() {
 	s.wake = make(chan struct{}, 1)
 	if s.Backoff == (Backoff{}) {
 		s.Backoff = DefaultBackoff
-	}
-	if s.Now == nil {
-		s.Now = time.Now
 	}
 }
 
@@ -91,7 +90,7 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 	if !due {
 		return time.Until(it.NextAttempt), nil
 	}
-	if err := s.Store.BeginAttempt(ctx, it.ID, s.Now().Add(s.Backoff.Next(it.Attempts+1))); err != nil {
+	if err := s.Store.BeginAttempt(ctx, it.ID, s.Now.Now().Add(s.Backoff.Next(it.Attempts+1))); err != nil {
 		return 0, err
 	}
 	state, errText, quit := s.attempt(ctx, it)
@@ -125,7 +124,7 @@ func (s *Sender) attempt(ctx context.Context, it store.OutboxItem) (state, errTe
 		return store.OutSent, "", quit
 	case Permanent(err):
 		return store.OutFailed, err.Error(), nil
-	case s.Now().Sub(it.CreatedAt) > Expiry:
+	case s.Now.Now().Sub(it.CreatedAt) > Expiry:
 		return store.OutFailed, "given up after " + Expiry.String() + ": " + err.Error(), nil
 	}
 	return store.OutQueued, err.Error(), nil

@@ -2,7 +2,7 @@
 //
 // A format is a template with the placeholders {office}, {year} and
 // {number}, the latter optionally zero-padded as {number:7}. Numbers are
-// progressive per office and per year in Europe/Rome time.
+// progressive per office and per year in Europe/clock.Rome time.
 package protocol
 
 import (
@@ -10,22 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gatewayd/internal/clock"
 )
 
 // DefaultFormat is used when the configuration sets none.
 const DefaultFormat = "INPS.{office}.{year}.{number:7}"
-
-// Rome is the time zone protocol years are counted in.
-var Rome = mustLoad("Europe/Rome")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		// The binary embeds time/tzdata, so this cannot happen at run time.
-		panic(err)
-	}
-	return loc
-}
 
 // Format renders protocol labels.
 type Format struct {
@@ -107,7 +97,7 @@ func (f Format) Label(office string, year, n int) string {
 	return b.String()
 }
 
-// Year returns the protocol year of an instant: its year in Europe/Rome.
+// Year returns the protocol year of an instant: its year in Europe/clock.Rome.
 func Year(t time.Time) int {
-	return t.In(Rome).Year()
+	return t.In(clock.Rome).Year()
 }

@@ -30,7 +30,7 @@ func TestParse_errors(t *testing.T) {
 }
 
 func TestYear_rome(t *testing.T) {
-	// 23:30 UTC on 31 December is already 1 January in Rome.
+	// 23:30 UTC on 31 December is already 1 January in clock.Rome.
 	if y := Year(time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC)); y != 2027 {
 		t.Errorf("Year() = %d, want 2027", y)
 	}

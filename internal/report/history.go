@@ -7,7 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"gatewayd/internal/protocol"
+	"gatewayd/internal/clock"
+
 	"gatewayd/internal/store"
 )
 
@@ -27,4 +28,4 @@ func History(w io.Writer, m store.Message, evs []store.Event) {
 	tw.Flush()
 }
 
-func rome(t time.Time) string { return t.In(protocol.Rome).Format("2006-01-02 15:04:05.000") }
+func rome(t time.Time) string { return t.In(clock.Rome).Format("2006-01-02 15:04:05.000") }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"gatewayd/internal/clock"
+
 	"gatewayd/internal/config"
 	"gatewayd/internal/subject"
 	"gatewayd/internal/workdays"
@@ -221,7 +223,7 @@ func loadCalendar(f *config.File, u *ufficioFile) *workdays.Calendar {
 		o.Cutoff = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 	}
 	for i, ch := range c.Chiusure {
-		d, err := time.ParseInLocation("2006-01-02", ch.Data, workdays.Rome)
+		d, err := time.ParseInLocation("2006-01-02", ch.Data, clock.Rome)
 		if err != nil {
 			f.Errf(fmt.Sprintf("calendario.chiusure.%d", i), "chiusura %q: write the date as YYYY-MM-DD", ch.Data)
 			continue

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"gatewayd/internal/workdays"
+	"gatewayd/internal/clock"
 )
 
 func TestLoad_examples(t *testing.T) {
@@ -19,8 +19,8 @@ func TestLoad_examples(t *testing.T) {
 		days      int
 		patron    time.Time
 	}{
-		{"../../rules/ferrara", 5, "gestionecredito.ferrara@inps.it", RoleInstitutional, 10, time.Date(2027, 4, 23, 9, 0, 0, 0, workdays.Rome)},
-		{"../../rules/milano", 21, "PREAVVISODIACCERTAMENTO.legnano@inps.it", RoleDURC, 5, time.Date(2026, 12, 7, 9, 0, 0, 0, workdays.Rome)},
+		{"../../rules/ferrara", 5, "gestionecredito.ferrara@inps.it", RoleInstitutional, 10, time.Date(2027, 4, 23, 9, 0, 0, 0, clock.Rome)},
+		{"../../rules/milano", 21, "PREAVVISODIACCERTAMENTO.legnano@inps.it", RoleDURC, 5, time.Date(2026, 12, 7, 9, 0, 0, 0, clock.Rome)},
 	} {
 		r, err := Load(tc.dir)
 		if err != nil {

@@ -39,24 +39,34 @@ type Result struct {
 	SeenAgain bool   // the message was already known: nothing new assigned
 }
 
+// MailFunc says which mails answer one recorded item (nil: none). It is
+// the answer policy's: pure, no SQL; the store enqueues what it returns.
+type MailFunc func(r Result, it Item) []Mail
+
 // Ingest makes the batch's spool segment durable, then records the items in
-// one transaction: message, sighting, decision, protocol number, events, and
-// the mailbox's new last UID. An item whose sighting is already recorded
-// returns its earlier result; a known message (same Message-ID and SHA-256)
-// seen under a new UID is recorded as seen again, with no new number.
-func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, answer AnswerFunc) ([]Result, error) {
+// one transaction: message, sighting, decision, protocol number, events,
+// the mails that answer them, and the mailbox's new last UID. An item whose
+// sighting is already recorded returns its earlier result; a known message
+// (same Message-ID and SHA-256) seen under a new UID is recorded as seen
+// again, with no new number and no new answer.
+func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, mails MailFunc) ([]Result, error) {
 	if err := seg.Commit(); err != nil {
 		return nil, fmt.Errorf("storing message bodies: %w", err)
 	}
-	// The transaction is finished even when ctx is cancelled meanwhile:
-	// shutdown rolls back what was not begun, never half of a batch.
-	ctx = context.WithoutCancel(ctx)
-	tx, err := s.db.BeginTx(ctx, nil)
+	var results []Result
+	err := s.Update(ctx, func(ctx context.Context, t *Tx) error {
+		var err error
+		results, err = s.ingestBatch(ctx, t, mailbox, uidvalidity, seg, items, mails)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("beginning ingest: %w", err)
+		return nil, fmt.Errorf("ingesting: %w", err)
 	}
-	defer tx.Rollback()
-	now := s.now()
+	return results, nil
+}
+
+func (s *Store) ingestBatch(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, mails MailFunc) ([]Result, error) {
+	tx, now := t.tx, t.now
 	if _, err := tx.ExecContext(ctx, `INSERT INTO spool_segments (name, size, created_at) VALUES (?, ?, ?)`,
 		seg.Name, seg.Size(), ts(now)); err != nil {
 		return nil, fmt.Errorf("recording spool segment: %w", err)
@@ -68,7 +78,7 @@ func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, 
 	results := make([]Result, 0, len(items))
 	var maxUID uint32
 	for _, it := range items {
-		r, err := s.ingestOne(ctx, tx, mailbox, uidvalidity, it, now, seen[it.UID], answer)
+		r, err := s.ingestOne(ctx, t, mailbox, uidvalidity, it, seen[it.UID], mails)
 		if err != nil {
 			return nil, fmt.Errorf("recording uid %d: %w", it.UID, err)
 		}
@@ -81,13 +91,11 @@ func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, 
 		WHERE uidvalidity = excluded.uidvalidity`, mailbox, uidvalidity, maxUID, ts(now)); err != nil {
 		return nil, fmt.Errorf("advancing last uid: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("committing ingest: %w", err)
-	}
 	return results, nil
 }
 
-func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, it Item, now time.Time, recorded bool, answer AnswerFunc) (Result, error) {
+func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, it Item, recorded bool, mails MailFunc) (Result, error) {
+	tx, now := t.tx, t.now
 	r := Result{UID: it.UID}
 	if recorded {
 		prior, _, err := sightingResult(ctx, tx, mailbox, uidvalidity, it.UID)
@@ -121,14 +129,15 @@ func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 			return r, err
 		}
 	}
-	if answer == nil {
+	if mails == nil {
 		return r, nil
 	}
-	a, err := answer(r, it, r.Message)
-	if err != nil || a == nil {
-		return r, err
+	for _, m := range mails(r, it) {
+		if err := t.Enqueue(ctx, m); err != nil {
+			return r, err
+		}
 	}
-	return r, s.enqueue(ctx, tx, r.Message, a, now)
+	return r, nil
 }
 
 // recordNew inserts a message never seen before with its decision.

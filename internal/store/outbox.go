@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"gatewayd/internal/clock"
 )
 
 // Outbox states.
@@ -19,62 +21,78 @@ const (
 	OutSuppressed = "suppressed" // loop protection: not to be sent
 )
 
-// Answer is an answer to enqueue with the decision it answers.
-type Answer struct {
-	Mailbox   string
-	Kind      string
-	MessageID string
+// Mail is a mail to enqueue: an answer to a message, or (later) a
+// deadline mail about a case. It is rendered before it is enqueued; the
+// store only records it, applies the daily limit and keeps it queued.
+type Mail struct {
+	Message   int64  // the message the mail is about
+	Mailbox   string // the configured mailbox whose SMTP account sends it
+	Kind      string // accettazione, rifiuto, …
+	MessageID string // deterministic: a resend is recognisable
 	From, To  string
 	Raw       []byte
 	State     string // OutQueued, OutHeld or OutSuppressed
 	Reason    string // why held or suppressed
-	// DailyLimit caps the answers to one recipient per day (0: none);
-	// past it the answer is recorded as suppressed. Answers to an
-	// authenticated sender and to an unauthenticated one are counted apart,
-	// so that forged mail cannot use up a real sender's answers.
+	// DailyLimit caps the mails to one recipient per day (0: none); past
+	// it the mail is recorded as suppressed. Mails to an authenticated
+	// sender and to an unauthenticated one are counted apart, so that
+	// forged mail cannot use up a real sender's answers.
 	DailyLimit int
-	// Authenticated: the sender answered was authenticated.
+	// Authenticated: the recipient is a sender that was authenticated.
 	Authenticated bool
 }
 
-// AnswerFunc writes the answer to a recorded message, inside the
-// transaction that records it (the protocol number is known); nil: none.
-// The store then applies the per-sender daily limit.
-type AnswerFunc func(r Result, it Item, record int64) (*Answer, error)
+// Tx is a transaction of the store's: what is done through it is
+// committed together, or not at all.
+type Tx struct {
+	tx  *sql.Tx
+	now time.Time
+}
 
-// enqueue stores an answer in the transaction, applying the daily limit
-// per recipient (limit 0: none).
-func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, message int64, a *Answer, now time.Time) error {
-	if a.State == OutQueued && a.DailyLimit > 0 {
+// Update runs f in one write transaction, committed when f returns nil.
+func (s *Store) Update(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
+	ctx = context.WithoutCancel(ctx) // finished once begun: shutdown rolls back only what was not begun
+	sqltx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	defer sqltx.Rollback()
+	if err := f(ctx, &Tx{tx: sqltx, now: s.now()}); err != nil {
+		return err
+	}
+	if err := sqltx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+// Enqueue records a mail in the transaction, applying the daily limit per
+// recipient: the one way into the outbox.
+func (t *Tx) Enqueue(ctx context.Context, m Mail) error {
+	tx, now := t.tx, t.now
+	if m.State == OutQueued && m.DailyLimit > 0 {
 		var n int
 		dayStart := startOfDay(now)
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE lower(rcpt) = lower(?) AND authenticated = ?
-			AND created_at >= ? AND state IN ('queued', 'sent', 'failed', 'held')`, a.To, a.Authenticated, ts(dayStart)).Scan(&n); err != nil {
-			return fmt.Errorf("counting answers: %w", err)
+			AND created_at >= ? AND state IN ('queued', 'sent', 'failed', 'held')`, m.To, m.Authenticated, ts(dayStart)).Scan(&n); err != nil {
+			return fmt.Errorf("counting mails: %w", err)
 		}
-		if n >= a.DailyLimit {
-			a.State, a.Reason = OutSuppressed, fmt.Sprintf("rate limit: %d answers to this sender today", n)
+		if n >= m.DailyLimit {
+			m.State, m.Reason = OutSuppressed, fmt.Sprintf("rate limit: %d answers to this sender today", n)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason,
 		next_attempt, created_at, authenticated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		message, a.Mailbox, a.Kind, a.MessageID, a.From, a.To, append([]byte{}, a.Raw...), a.State, a.Reason, ts(now), ts(now),
-		a.Authenticated); err != nil {
-		return fmt.Errorf("enqueueing answer: %w", err)
+		m.Message, m.Mailbox, m.Kind, m.MessageID, m.From, m.To, append([]byte{}, m.Raw...), m.State, m.Reason, ts(now), ts(now),
+		m.Authenticated); err != nil {
+		return fmt.Errorf("enqueueing mail: %w", err)
 	}
-	kind := map[string]string{OutQueued: "answer-queued", OutHeld: "answer-held", OutSuppressed: "answer-suppressed"}[a.State]
-	return addEvents(ctx, tx, now, message, a.Mailbox, event{kind, map[string]any{
-		"kind": a.Kind, "message_id": a.MessageID, "to": a.To, "reason": a.Reason, "authenticated": a.Authenticated}})
+	kind := map[string]string{OutQueued: "answer-queued", OutHeld: "answer-held", OutSuppressed: "answer-suppressed"}[m.State]
+	return addEvents(ctx, tx, now, m.Message, m.Mailbox, event{kind, map[string]any{
+		"kind": m.Kind, "message_id": m.MessageID, "to": m.To, "reason": m.Reason, "authenticated": m.Authenticated}})
 }
 
-func startOfDay(t time.Time) time.Time {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		loc = time.UTC
-	}
-	y, m, d := t.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, loc)
-}
+func startOfDay(t time.Time) time.Time { return clock.Day(t) }
 
 // OutboxItem is one answer of the outbox.
 type OutboxItem struct {

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"gatewayd/internal/clock"
+
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 
 	"gatewayd/internal/protocol"
@@ -27,7 +29,7 @@ type Options struct {
 	StateDir string          // holds gatewayd.db, spool/ and the lock file
 	Office   string          // office code, the protocol counter's key
 	Format   protocol.Format // protocol label format
-	Now      func() time.Time
+	Now      clock.Clock
 }
 
 // Store is the state of one gatewayd instance.
@@ -37,7 +39,7 @@ type Store struct {
 	lock   *os.File
 	office string
 	format protocol.Format
-	now    func() time.Time
+	now    func() time.Time // the clock's Now
 }
 
 // ErrLocked means another gatewayd holds the state directory.
@@ -53,10 +55,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{lock: lock, office: o.Office, format: o.Format, now: o.Now}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s := &Store{lock: lock, office: o.Office, format: o.Format, now: o.Now.Now}
 	if err := s.open(ctx, o.StateDir); err != nil {
 		lock.Close()
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"gatewayd/internal/clock"
+
 	"gatewayd/internal/mailparse"
 	"gatewayd/internal/protocol"
 	"gatewayd/internal/triage"
@@ -55,7 +57,7 @@ func ingest(t *testing.T, s *Store, mailbox string, uidvalidity uint32, msgs ...
 // under another UID or mailbox, never get a second number.
 func TestIngest_idempotent(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, t.TempDir(), time.Date(2026, 3, 2, 10, 0, 0, 0, protocol.Rome))
+	s := openTest(t, t.TempDir(), time.Date(2026, 3, 2, 10, 0, 0, 0, clock.Rome))
 	if _, err := s.SetUIDValidity(ctx, "a", 7); err != nil {
 		t.Fatal(err)
 	}

@@ -2,26 +2,17 @@
 // (REQUIREMENTS D1, D6): Monday to Friday, less the national holidays
 // (rickar/cal's Italy, plus 4 October from 2026 under L. 151/2025), the
 // patron saint of the office's city, and the closures operators add. Dates
-// are in Europe/Rome.
+// are in Europe/clock.Rome.
 package workdays
 
 import (
 	"time"
 
+	"gatewayd/internal/clock"
+
 	"github.com/rickar/cal/v2"
 	"github.com/rickar/cal/v2/it"
 )
-
-// Rome is the office's time zone.
-var Rome = mustLoad("Europe/Rome")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // the binary embeds time/tzdata
-	}
-	return loc
-}
 
 // SanFrancesco is the national holiday of 4 October, observed from 2026
 // (L. 151/2025); rickar/cal does not list it yet.
@@ -38,7 +29,7 @@ type Day struct {
 // Closure is one date the office is closed.
 type Closure struct {
 	Name string
-	Date time.Time // any time that day, read in Europe/Rome
+	Date time.Time // any time that day, read in Europe/clock.Rome
 }
 
 // Options describe an office's calendar.
@@ -66,20 +57,20 @@ func New(o Options) *Calendar {
 		bc.AddHoliday(&cal.Holiday{Name: p.Name, Type: cal.ObservanceOther, Month: p.Month, Day: p.Day, Func: cal.CalcDayOfMonth})
 	}
 	for _, c := range o.Closures {
-		y, m, d := c.Date.In(Rome).Date()
+		y, m, d := c.Date.In(clock.Rome).Date()
 		bc.AddHoliday(&cal.Holiday{Name: c.Name, Type: cal.ObservanceOther, Month: m, Day: d,
 			Func: cal.CalcDayOfMonth, StartYear: y, EndYear: y})
 	}
 	return &Calendar{bc: bc, cutoff: o.Cutoff}
 }
 
-// day returns midnight of t's date in Europe/Rome.
+// day returns midnight of t's date in Europe/clock.Rome.
 func day(t time.Time) time.Time {
-	y, m, d := t.In(Rome).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, Rome)
+	y, m, d := t.In(clock.Rome).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, clock.Rome)
 }
 
-// IsWorkday reports whether t's date (Europe/Rome) is a working day.
+// IsWorkday reports whether t's date (Europe/clock.Rome) is a working day.
 func (c *Calendar) IsWorkday(t time.Time) bool { return c.bc.IsWorkday(day(t)) }
 
 // Holiday returns the name of the holiday or closure on t's date, if any.
@@ -96,7 +87,7 @@ func (c *Calendar) Holiday(t time.Time) (string, bool) {
 // after the cut-off (D6).
 func (c *Calendar) ReceiptDay(t time.Time) time.Time {
 	d := day(t)
-	late := c.cutoff > 0 && t.In(Rome).Sub(d) >= c.cutoff
+	late := c.cutoff > 0 && t.In(clock.Rome).Sub(d) >= c.cutoff
 	if c.bc.IsWorkday(d) && !late {
 		return d
 	}
@@ -106,7 +97,7 @@ func (c *Calendar) ReceiptDay(t time.Time) time.Time {
 // next returns the first working day strictly after d.
 func (c *Calendar) next(d time.Time) time.Time {
 	for {
-		d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, Rome)
+		d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, clock.Rome)
 		if c.bc.IsWorkday(d) {
 			return d
 		}

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"gatewayd/internal/clock"
 )
 
-func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, Rome) }
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, clock.Rome) }
 
 var ferrara = New(Options{Patron: []Day{{"San Giorgio", time.April, 23}}})
 var milano = New(Options{Patron: []Day{{"Sant'Ambrogio", time.December, 7}}})
@@ -70,16 +72,16 @@ func TestDue(t *testing.T) {
 		n    int
 		want string
 	}{
-		{ferrara, date(2026, 11, 16), 10, "2026-11-30"},                             // Monday: the day itself never counts
-		{ferrara, date(2026, 11, 21), 10, "2026-12-07"},                             // Saturday: counts from Monday 23 (8 Dec is a holiday)
-		{ferrara, date(2026, 12, 22), 10, "2027-01-08"},                             // over Christmas, New Year, Epiphany
-		{milano, date(2026, 12, 1), 7, "2026-12-14"},                                // Sant'Ambrogio and Immacolata skipped
-		{ferrara, date(2026, 9, 28), 5, "2026-10-05"},                               // 4 October 2026 is a Sunday anyway
-		{ferrara, date(2027, 9, 28), 5, "2027-10-06"},                               // 4 October 2027, a Monday
-		{closed, date(2026, 11, 24), 3, "2026-11-30"},                               // the closure on the 27th
-		{closed, time.Date(2026, 11, 24, 16, 30, 0, 0, Rome), 3, "2026-12-01"},      // after the cut-off: from the 25th
-		{closed, time.Date(2026, 11, 23, 23, 30, 0, 0, time.UTC), 1, "2026-11-25"},  // 00:30 on the 24th in Rome, before cut-off
-		{ferrara, time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC), 1, "2027-01-05"}, // already 1 January in Rome
+		{ferrara, date(2026, 11, 16), 10, "2026-11-30"},                              // Monday: the day itself never counts
+		{ferrara, date(2026, 11, 21), 10, "2026-12-07"},                              // Saturday: counts from Monday 23 (8 Dec is a holiday)
+		{ferrara, date(2026, 12, 22), 10, "2027-01-08"},                              // over Christmas, New Year, Epiphany
+		{milano, date(2026, 12, 1), 7, "2026-12-14"},                                 // Sant'Ambrogio and Immacolata skipped
+		{ferrara, date(2026, 9, 28), 5, "2026-10-05"},                                // 4 October 2026 is a Sunday anyway
+		{ferrara, date(2027, 9, 28), 5, "2027-10-06"},                                // 4 October 2027, a Monday
+		{closed, date(2026, 11, 24), 3, "2026-11-30"},                                // the closure on the 27th
+		{closed, time.Date(2026, 11, 24, 16, 30, 0, 0, clock.Rome), 3, "2026-12-01"}, // after the cut-off: from the 25th
+		{closed, time.Date(2026, 11, 23, 23, 30, 0, 0, time.UTC), 1, "2026-11-25"},   // 00:30 on the 24th in clock.Rome, before cut-off
+		{ferrara, time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC), 1, "2027-01-05"},  // already 1 January in clock.Rome
 	} {
 		if got := tc.c.Due(tc.at, tc.n).Format("2006-01-02"); got != tc.want {
 			t.Errorf("Due(%s, %d) = %s, want %s", tc.at.Format(time.RFC3339), tc.n, got, tc.want)

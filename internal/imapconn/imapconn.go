@@ -1,4 +1,9 @@
-package intake
+// Package imapconn dials an IMAP server as the configuration says
+// (implicit TLS, STARTTLS, or plain on loopback), logs in, and ties the
+// connection to a context: go-imap v2 takes none, so the connection is
+// closed when the context ends, which interrupts any blocking call. Intake
+// and the Sent-folder watcher both use it.
+package imapconn
 
 import (
 	"context"
@@ -12,9 +17,9 @@ import (
 	"gatewayd/internal/config"
 )
 
-// dial connects and logs in. The connection is closed when ctx ends: that
+// Dial connects and logs in. The connection is closed when ctx ends: that
 // is how a blocking go-imap call (which takes no context) is interrupted.
-func dial(ctx context.Context, cfg config.Server, opts *imapclient.Options) (*imapclient.Client, error) {
+func Dial(ctx context.Context, cfg config.Server, opts *imapclient.Options) (*imapclient.Client, error) {
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: time.Minute}
 	tcfg := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}
 	var (

@@ -1,0 +1,23 @@
+package intake
+
+import (
+	"context"
+	"time"
+
+	"gatewayd/internal/spool"
+	"gatewayd/internal/store"
+)
+
+// Store is what intake needs of the store: the mailbox's sync state, the
+// moves still to do, and one transaction per batch.
+type Store interface {
+	MailboxState(ctx context.Context, mailbox string) (store.MailboxState, error)
+	SetUIDValidity(ctx context.Context, mailbox string, v uint32) (bool, error)
+	RecordFailure(ctx context.Context, mailbox string, attempts int, next time.Time, cause error) error
+	RecordSuccess(ctx context.Context, mailbox string) error
+	PendingMoves(ctx context.Context, mailbox string, uidvalidity uint32) ([]store.PendingMove, error)
+	MarkMoved(ctx context.Context, mailbox string, uidvalidity uint32, uids []uint32, folder string) error
+	DropPendingMoves(ctx context.Context, mailbox string, current uint32) error
+	Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []store.Item, mails store.MailFunc) ([]store.Result, error)
+	Spool() *spool.Spool
+}
