@@ -129,7 +129,14 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	return showMessage(cfg.StateDir, rest[0], stdout, stderr)
 }
 
+// historyStore is what show needs of the store.
+type historyStore interface {
+	History(ctx context.Context, key string) (store.Message, []store.Event, error)
+	Close() error
+}
+
 func showMessage(stateDir, key string, stdout, stderr io.Writer) int {
+	var r historyStore
 	r, err := store.OpenReader(stateDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatewayd show:", err)

@@ -12,6 +12,14 @@ import (
 	"gatewayd/internal/store"
 )
 
+// outboxStore is what the outbox command needs of the store.
+type outboxStore interface {
+	List(ctx context.Context, state string, limit int) ([]store.OutboxItem, error)
+	Get(ctx context.Context, id int64) (store.OutboxItem, error)
+	Retry(ctx context.Context, id int64) error
+	Close() error
+}
+
 // cmdOutbox lists, shows and retries automatic answers. It works beside
 // the running daemon (SQLite serialises the writes); a retried answer is
 // sent at the sender's next round (within a minute).
@@ -25,6 +33,7 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, usage)
 		return exitBadConfig
 	}
+	var q outboxStore
 	q, err := store.OpenOutboxTool(cfg.StateDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatewayd outbox:", err)

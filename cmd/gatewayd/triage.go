@@ -1,38 +1,16 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
-	"strings"
 	"time"
 
 	"gatewayd/internal/mailparse"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/triage"
 )
-
-// triageOutput is the JSON contract of gatewayd triage.
-type triageOutput struct {
-	Decision      string          `json:"decision"` // accept, reject, ignore
-	Reasons       []string        `json:"reasons"`
-	CodiceFiscale string          `json:"codice_fiscale"`
-	InvalidValue  string          `json:"invalid_value,omitempty"`
-	Gestione      string          `json:"gestione"`
-	Summary       string          `json:"summary"`
-	PEC           *triage.PECInfo `json:"pec"`
-	Due           string          `json:"due,omitempty"`
-	RightMailbox  string          `json:"right_mailbox,omitempty"`
-	Service       string          `json:"service,omitempty"`
-	// Sender is who the answer goes to; SenderAuth how it was authenticated.
-	Sender     string `json:"sender,omitempty"`
-	SenderAuth string `json:"sender_auth,omitempty"`
-}
-
-var decisions = map[triage.Outcome]string{triage.Accepted: "accept", triage.Refused: "reject", triage.Ignored: "ignore"}
 
 // cmdTriage decides on one message file as the daemon would, and prints
 // the decision as JSON. It exits 0 whatever the decision; non-zero only
@@ -70,15 +48,7 @@ func cmdTriage(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gatewayd triage:", err)
 		return exitFailure
 	}
-	out := triageOutput{Decision: decisions[d.Outcome], Reasons: d.Reasons, CodiceFiscale: d.CodiceFiscale,
-		InvalidValue: d.InvalidValue, Gestione: d.Gestione, Summary: d.Summary, PEC: d.PEC, Due: d.Due,
-		RightMailbox: d.RightMailbox, Service: d.Service, Sender: d.Sender, SenderAuth: d.SenderAuth}
-	if out.PEC == nil {
-		out.PEC = &triage.PECInfo{Kind: "none", Signature: "missing"}
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	enc.Encode(out)
+	triage.ReportOf(d).Write(stdout)
 	return exitOK
 }
 
@@ -93,7 +63,7 @@ func triageFile(path, mailbox, at string, cls triage.Classifier) (triage.Decisio
 	if problem != nil {
 		return triage.Decision{}, fmt.Errorf("cannot decide: the message would be quarantined: %v", problem)
 	}
-	received := receivedAt(facts)
+	received := mailparse.ReceivedAt(facts)
 	if at != "" {
 		if received, err = time.Parse(time.RFC3339, at); err != nil {
 			return triage.Decision{}, fmt.Errorf("--at %q: %w", at, err)
@@ -104,18 +74,4 @@ func triageFile(path, mailbox, at string, cls triage.Classifier) (triage.Decisio
 	}
 	open := func() (triage.ReadSeekCloser, error) { return os.Open(path) }
 	return cls.Classify(triage.Input{Address: mailbox, ReceivedAt: received, Facts: facts, Open: open}), nil
-}
-
-// receivedAt is when the mail reached the mailbox, as the daemon takes it
-// from INTERNALDATE: the date of the topmost Received header field (the
-// office's own server stamps it), else the Date header.
-func receivedAt(f mailparse.Facts) time.Time {
-	if v := f.Header.Get("Received"); v != "" {
-		if i := strings.LastIndexByte(v, ';'); i >= 0 {
-			if t, err := mail.ParseDate(strings.TrimSpace(v[i+1:])); err == nil {
-				return t
-			}
-		}
-	}
-	return mailparse.DateOf(f)
 }

@@ -12,6 +12,7 @@ import (
 	"gatewayd/internal/protocol"
 	"gatewayd/internal/testenv"
 	"gatewayd/internal/testenv/dovecot"
+	"gatewayd/internal/testenv/gateway"
 	"gatewayd/internal/triage"
 )
 
@@ -36,9 +37,9 @@ func TestDovecot_500Messages(t *testing.T) {
 	c := srv.Client(testUser, testPass)
 	dovecot.Append(t, c, "INBOX", testenv.Messages("m500", 500)...)
 	state := t.TempDir()
-	start(t, testenv.Config(t, state, mailbox(srv, "", "")), nil, nil)
+	gateway.Start(t, testenv.Config(t, state, mailbox(srv, "", "")), nil, nil)
 	db := testenv.OpenDB(t, state)
-	waitMoved(t, db, 500, 60*time.Second)
+	gateway.WaitMoved(t, db, 500, 60*time.Second)
 	testenv.CheckProtocols(t, db, protocol.Year(time.Now()), 500)
 	if n := dovecot.Count(t, c, "INBOX"); n != 0 {
 		t.Errorf("INBOX holds %d messages, want 0", n)
@@ -58,7 +59,7 @@ func TestDovecot_ServerRestart(t *testing.T) {
 	c := srv.Client(testUser, testPass)
 	dovecot.Append(t, c, "INBOX", testenv.Messages("before", 50)...)
 	state := t.TempDir()
-	start(t, testenv.Config(t, state, mailbox(srv, "", "")), nil, nil)
+	gateway.Start(t, testenv.Config(t, state, mailbox(srv, "", "")), nil, nil)
 	db := testenv.OpenDB(t, state)
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		n := testenv.Int(t, db, `SELECT count(*) FROM protocols`)
@@ -72,7 +73,7 @@ func TestDovecot_ServerRestart(t *testing.T) {
 	srv.Restart()
 	c = srv.Client(testUser, testPass)
 	dovecot.Append(t, c, "INBOX", testenv.Messages("after", 50)...)
-	waitMoved(t, db, 100, 30*time.Second)
+	gateway.WaitMoved(t, db, 100, 30*time.Second)
 	testenv.CheckProtocols(t, db, protocol.Year(time.Now()), 100)
 	if n := testenv.Int(t, db, `SELECT attempts FROM mailbox_state`); n != 0 {
 		t.Errorf("attempts = %d after recovery, want 0", n)
@@ -90,9 +91,9 @@ func TestDovecot_UIDValidityChange(t *testing.T) {
 	msgs := testenv.Messages("uv", 20)
 	dovecot.Append(t, c, "Intake", msgs...)
 	state := t.TempDir()
-	start(t, testenv.Config(t, state, mailbox(srv, "Intake", "")), nil, nil)
+	gateway.Start(t, testenv.Config(t, state, mailbox(srv, "Intake", "")), nil, nil)
 	db := testenv.OpenDB(t, state)
-	waitMoved(t, db, 20, 30*time.Second)
+	gateway.WaitMoved(t, db, 20, 30*time.Second)
 	if err := c.Delete("Intake").Wait(); err != nil {
 		t.Fatalf("deleting Intake: %v", err)
 	}
@@ -148,7 +149,7 @@ func TestDovecot_BadInput(t *testing.T) {
 	}
 	dovecot.Append(t, c, "INBOX", good)
 	state := t.TempDir()
-	start(t, testenv.Config(t, state, mailbox(srv, "", "    max_message_size: 100KB\n")), nil, panicky{})
+	gateway.Start(t, testenv.Config(t, state, mailbox(srv, "", "    max_message_size: 100KB\n")), nil, panicky{})
 	db := testenv.OpenDB(t, state)
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NOT NULL`)
@@ -182,7 +183,7 @@ func TestDovecot_YearRollover(t *testing.T) {
 	clk := clock.NewSettable(time.Date(2026, 12, 31, 23, 59, 58, 0, clock.Rome))
 	dovecot.Append(t, c, "INBOX", testenv.Messages("old-year", 3)...)
 	state := t.TempDir()
-	start(t, testenv.Config(t, state, mailbox(srv, "", "")), clk.Now, nil)
+	gateway.Start(t, testenv.Config(t, state, mailbox(srv, "", "")), clk.Now, nil)
 	db := testenv.OpenDB(t, state)
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		n := testenv.Int(t, db, `SELECT count(*) FROM protocols`)
@@ -216,7 +217,7 @@ func TestDovecot_failingMailboxBlocksNoOther(t *testing.T) {
 	badPass.Name, badPass.Password = "wrong-password", "not-the-password"
 	closed := mailbox(srv, "", "")
 	closed.Name, closed.Addr = "closed-port", "127.0.0.1:1"
-	start(t, testenv.Config(t, state, badPass, closed, good), nil, nil)
+	gateway.Start(t, testenv.Config(t, state, badPass, closed, good), nil, nil)
 	db := testenv.OpenDB(t, state)
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE mailbox = 'gestione-credito' AND moved_at IS NOT NULL`)
@@ -252,7 +253,7 @@ func TestDovecot_TLS(t *testing.T) {
 			m := mailbox(srv, folder, "")
 			m.Addr, m.TLS, m.CAFile = tc.addr, tc.mode, tc.ca
 			state := t.TempDir()
-			start(t, testenv.Config(t, state, m), nil, nil)
+			gateway.Start(t, testenv.Config(t, state, m), nil, nil)
 			db := testenv.OpenDB(t, state)
 			if tc.want == 0 {
 				testenv.Eventually(t, 10*time.Second, func() (bool, string) {

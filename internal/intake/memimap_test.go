@@ -8,6 +8,7 @@ import (
 	"gatewayd/internal/memimap"
 	"gatewayd/internal/protocol"
 	"gatewayd/internal/testenv"
+	"gatewayd/internal/testenv/gateway"
 )
 
 // startMem starts the in-process server with one user holding msgs.
@@ -36,7 +37,7 @@ func TestMem_moveFallback(t *testing.T) {
 		t.Run(fmt.Sprintf("noMove=%v", noMove), func(t *testing.T) {
 			srv := startMem(t, memimap.Options{NoMove: noMove}, testenv.Messages("fb", 30))
 			state := t.TempDir()
-			start(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p",
+			gateway.Start(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p",
 				Extra: "    batch_size: 7\n"}), nil, nil)
 			db := testenv.OpenDB(t, state)
 			testenv.Eventually(t, 20*time.Second, func() (bool, string) {
@@ -53,7 +54,7 @@ func TestMem_moveFallback(t *testing.T) {
 func TestMem_newMailWhileIdle(t *testing.T) {
 	srv := startMem(t, memimap.Options{}, nil)
 	state := t.TempDir()
-	start(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p",
+	gateway.Start(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p",
 		PollInterval: "1h"}), nil, nil)
 	db := testenv.OpenDB(t, state)
 	time.Sleep(300 * time.Millisecond) // connected and idling

@@ -2,36 +2,14 @@ package intake_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"gatewayd/internal/testenv"
 	"gatewayd/internal/testenv/dovecot"
+	"gatewayd/internal/testenv/gateway"
 )
-
-// ferraraRules copies rules/ferrara to a temporary directory, trusting the
-// golden test CA, and returns it.
-func ferraraRules(t *testing.T, extraRoots ...[]byte) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../../rules/ferrara")); err != nil {
-		t.Fatal(err)
-	}
-	root, err := os.ReadFile("../../testdata/triage/pec-root.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range extraRoots {
-		root = append(append(root, '\n'), r...)
-	}
-	os.WriteFile(filepath.Join(dir, "test-root.pem"), root, 0o644)
-	uf := filepath.Join(dir, "ufficio.yaml")
-	b, _ := os.ReadFile(uf)
-	os.WriteFile(uf, []byte(strings.Replace(string(b), "ancore_fiducia: []", "ancore_fiducia: [test-root.pem]", 1)), 0o644)
-	return dir
-}
 
 // TestDovecot_triage: a mix of the golden messages delivered to three
 // Ferrara mailboxes through Dovecot: each ends with its decision recorded,
@@ -69,11 +47,11 @@ func TestDovecot_triage(t *testing.T) {
 	}
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, mboxes...)
-	cfg.RulesDir = ferraraRules(t)
+	cfg.RulesDir = gateway.FerraraRules(t)
 	cfg.Shadow = true // answers are the outbox tests' concern
-	start(t, cfg, nil, nil)
+	gateway.Start(t, cfg, nil, nil)
 	db := testenv.OpenDB(t, state)
-	waitMoved(t, db, len(want), 30*time.Second)
+	gateway.WaitMoved(t, db, len(want), 30*time.Second)
 	rows, err := db.Query(`SELECT m.message_id, m.outcome, m.reasons, coalesce(p.label, '') FROM messages m LEFT JOIN protocols p ON p.message = m.id`)
 	if err != nil {
 		t.Fatal(err)

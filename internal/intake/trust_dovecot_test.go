@@ -9,9 +9,9 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
-	"gatewayd/internal/pec/pectest"
 	"gatewayd/internal/testenv"
 	"gatewayd/internal/testenv/dovecot"
+	"gatewayd/internal/testenv/gateway"
 )
 
 // TestDovecot_trust: the trust issue's mix through Dovecot into the
@@ -21,7 +21,7 @@ import (
 // answered, a Reply-To elsewhere ignored without authentication; every
 // message leaves INBOX with its decision.
 func TestDovecot_trust(t *testing.T) {
-	sink := startSink(t)
+	sink := gateway.StartSink(t)
 	users := map[string]string{"gc": "pw", "pec": "pw", "norm": "pw", "durc": "pw"}
 	srv := dovecot.Start(t, users)
 	boxes := map[string]string{"gc": "GestioneCredito.Ferrara@inps.it", "pec": "direzione.provinciale.ferrara@postacert.inps.gov.it",
@@ -62,17 +62,17 @@ func TestDovecot_trust(t *testing.T) {
 	for user, names := range mix {
 		c := srv.Client(user, "pw")
 		for n := range names {
-			dovecot.Append(t, c, "INBOX", goldenMail(t, n))
+			dovecot.Append(t, c, "INBOX", gateway.GoldenMail(t, n))
 			total++
 		}
 		mboxes = append(mboxes, testenv.Mailbox{Name: user, Address: boxes[user], Addr: srv.Addr(), User: user, Password: "pw", SMTPAddr: sink.Addr})
 	}
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, mboxes...)
-	cfg.RulesDir = ferraraRules(t)
-	start(t, cfg, nil, nil)
+	cfg.RulesDir = gateway.FerraraRules(t)
+	gateway.Start(t, cfg, nil, nil)
 	db := testenv.OpenDB(t, state)
-	waitMoved(t, db, total, 60*time.Second)
+	gateway.WaitMoved(t, db, total, 60*time.Second)
 	answered := 0
 	for _, names := range mix {
 		for _, w := range names {
@@ -126,62 +126,5 @@ func TestDovecot_trust(t *testing.T) {
 		WHERE e.kind = 'classified' AND m.message_id = 'opec.fe-pec-anomalia-relabelled@pec.test.it'`).Scan(&detail)
 	if !strings.Contains(detail, `"kind":"errore"`) || !strings.Contains(detail, `"outer_kind":"posta-certificata"`) {
 		t.Errorf("the relabelled anomaly's record lacks its signed and outer kinds: %s", detail)
-	}
-}
-
-// TestOutbox_pecReceiptKinds: a signed receipt of each kind about one of
-// our answers; the final failures mark it undelivered, the 12-hour
-// warning does not unless its errore-esteso is 5.4.1.
-func TestOutbox_pecReceiptKinds(t *testing.T) {
-	sink := startSink(t)
-	ca := pectest.NewCA("pec.test.it", pectest.Options{})
-	srv := dovecot.Start(t, map[string]string{"pec": "pw"})
-	c := srv.Client("pec", "pw")
-	const box = "direzione.provinciale.ferrara@postacert.inps.gov.it"
-	kinds := append(pectest.ReceiptKinds(), "preavviso-errore-consegna/5.4.1")
-	for i := range kinds {
-		dovecot.Append(t, c, "INBOX", ca.Envelope(pectest.Message{Kind: "posta-certificata", Sender: fmt.Sprintf("studio%d@pec.studio.it", i),
-			To: box, Subject: "01234560371 aziende con dipendenti istanza numero " + fmt.Sprint(i), Body: "Istanza."}))
-	}
-	state := t.TempDir()
-	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "pec", Address: box, Addr: srv.Addr(), User: "pec", Password: "pw", SMTPAddr: sink.Addr})
-	cfg.RulesDir = ferraraRules(t, ca.RootPEM())
-	start(t, cfg, nil, nil)
-	db := testenv.OpenDB(t, state)
-	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
-		n := outboxCount(t, db, "state = 'sent'")
-		return n == len(kinds), fmt.Sprintf("%d answers sent, want %d", n, len(kinds))
-	})
-	final := map[string]bool{}
-	for i, k := range kinds {
-		var answerID string
-		db.QueryRow(`SELECT message_id FROM outbox WHERE rcpt = ?`, fmt.Sprintf("studio%d@pec.studio.it", i)).Scan(&answerID)
-		kind, esteso, _ := strings.Cut(k, "/")
-		final[answerID] = map[string]bool{"non-accettazione": true, "errore-consegna": true, "rilevazione-virus": true}[kind] || esteso != ""
-		if esteso == "" && kind == "preavviso-errore-consegna" {
-			esteso = "4.4.7 - tempo massimo superato"
-		}
-		dovecot.Append(t, c, "INBOX", ca.Envelope(pectest.Message{Kind: kind, Sender: box, To: fmt.Sprintf("studio%d@pec.studio.it", i),
-			Subject: "Protocollo", Body: "ricevuta", RefID: answerID, ErroreEsteso: esteso}))
-	}
-	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
-		n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'answer-delivery'`)
-		return n == len(kinds), fmt.Sprintf("%d answer-delivery events, want %d", n, len(kinds))
-	})
-	rows, err := db.Query(`SELECT message_id, delivery, undelivered FROM outbox`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, delivery string
-		var undelivered bool
-		rows.Scan(&id, &delivery, &undelivered)
-		if undelivered != final[id] {
-			t.Errorf("answer %s with receipt %s: undelivered %v, want %v", id, delivery, undelivered, final[id])
-		}
-	}
-	if n := testenv.Int(t, db, `SELECT count(*) FROM messages WHERE outcome = 'ignored' AND reasons = '["pec-receipt"]'`); n != len(kinds) {
-		t.Errorf("%d receipts ignored as pec-receipt, want %d", n, len(kinds))
 	}
 }

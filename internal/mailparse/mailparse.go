@@ -320,6 +320,21 @@ func clipDetail(s string) string {
 	return s
 }
 
+// ReceivedAt is when the mail reached its mailbox as its header says it:
+// the date of the topmost Received field (the office's own server stamps
+// it), else the Date header; the zero time when neither reads. The daemon
+// uses the IMAP INTERNALDATE instead, which the same server sets.
+func ReceivedAt(f Facts) time.Time {
+	if v := f.Header.Get("Received"); v != "" {
+		if i := strings.LastIndexByte(v, ';'); i >= 0 {
+			if t, err := mail.ParseDate(strings.TrimSpace(v[i+1:])); err == nil {
+				return t
+			}
+		}
+	}
+	return DateOf(f)
+}
+
 // DateOf parses the Date header, or returns the zero time.
 func DateOf(f Facts) time.Time {
 	t, err := mail.ParseDate(f.Date)

@@ -31,9 +31,17 @@ var DefaultBackoff = Backoff{Base: 30 * time.Second, Max: time.Hour}
 // failures before it is given up as failed (as Postfix's queue lifetime).
 const Expiry = 5 * 24 * time.Hour
 
+// Queue is what the sender needs of the store: the next mail due, and the
+// record of each attempt (stored before it is made).
+type Queue interface {
+	NextAnswer(ctx context.Context) (it store.OutboxItem, due bool, ok bool, err error)
+	BeginAttempt(ctx context.Context, id int64, next time.Time) error
+	EndAttempt(ctx context.Context, it store.OutboxItem, state, errText string) error
+}
+
 // Sender owns the outbox loop.
 type Sender struct {
-	Store    *store.Store
+	Store    Queue
 	Accounts map[string]*config.SMTP // by mailbox name
 	Log      *slog.Logger
 	Backoff  Backoff

@@ -1,4 +1,4 @@
-package main
+package triage_test
 
 import (
 	"fmt"

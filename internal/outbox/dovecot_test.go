@@ -1,4 +1,4 @@
-package intake_test
+package outbox_test
 
 import (
 	"bytes"
@@ -16,27 +16,8 @@ import (
 	"gatewayd/internal/smtpsink"
 	"gatewayd/internal/testenv"
 	"gatewayd/internal/testenv/dovecot"
+	"gatewayd/internal/testenv/gateway"
 )
-
-func startSink(t *testing.T) *smtpsink.Sink {
-	t.Helper()
-	s, err := smtpsink.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// goldenMail reads testdata/triage/NAME.eml.
-func goldenMail(t *testing.T, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile("../../testdata/triage/" + name + ".eml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
 
 // answeringGateway starts Dovecot with user gc (GestioneCredito, Ferrara)
 // holding msgs, and a daemon answering through sink.
@@ -47,8 +28,8 @@ func answeringGateway(t *testing.T, sink *smtpsink.Sink, shadow bool, msgs ...[]
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it", Addr: srv.Addr(),
 		User: "gc", Password: "pw", SMTPAddr: sink.Addr})
-	cfg.RulesDir, cfg.Shadow = ferraraRules(t), shadow
-	start(t, cfg, nil, nil)
+	cfg.RulesDir, cfg.Shadow = gateway.FerraraRules(t), shadow
+	gateway.Start(t, cfg, nil, nil)
 	return testenv.OpenDB(t, state), cfg
 }
 
@@ -59,12 +40,12 @@ func outboxCount(t *testing.T, db *sql.DB, where string) int {
 // TestOutbox_answers: accepted and refused mails get exactly their answer,
 // with the RFC 3834 headers; automatic mail and receipts get none.
 func TestOutbox_answers(t *testing.T) {
-	sink := startSink(t)
+	sink := gateway.StartSink(t)
 	names := []string{"fe-ok-artigiani", "fe-invalid-cf", "fe-missing-everything", "fe-use-cassetto", "fe-wrong-mailbox-durc",
 		"fe-automatic-auto-submitted", "fe-automatic-list", "fe-automatic-null-return-path"}
 	var msgs [][]byte
 	for _, n := range names {
-		msgs = append(msgs, goldenMail(t, n))
+		msgs = append(msgs, gateway.GoldenMail(t, n))
 	}
 	db, _ := answeringGateway(t, sink, false, msgs...)
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
@@ -106,9 +87,9 @@ func TestOutbox_answers(t *testing.T) {
 // TestOutbox_smtpDown: while the server answers 4xx, answers wait with
 // stored backoff; when it accepts again each is delivered once.
 func TestOutbox_smtpDown(t *testing.T) {
-	sink := startSink(t)
+	sink := gateway.StartSink(t)
 	sink.Reject(421)
-	db, _ := answeringGateway(t, sink, false, goldenMail(t, "fe-ok-artigiani"), goldenMail(t, "fe-missing-everything"))
+	db, _ := answeringGateway(t, sink, false, gateway.GoldenMail(t, "fe-ok-artigiani"), gateway.GoldenMail(t, "fe-missing-everything"))
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
 		return outboxCount(t, db, "state = 'queued' AND attempts >= 2") == 2, "no retried answers yet"
 	})
@@ -127,9 +108,9 @@ func TestOutbox_smtpDown(t *testing.T) {
 
 // TestOutbox_permanent: a 5xx ends the answer as failed, not retried.
 func TestOutbox_permanent(t *testing.T) {
-	sink := startSink(t)
+	sink := gateway.StartSink(t)
 	sink.Reject(550)
-	db, _ := answeringGateway(t, sink, false, goldenMail(t, "fe-ok-artigiani"))
+	db, _ := answeringGateway(t, sink, false, gateway.GoldenMail(t, "fe-ok-artigiani"))
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
 		return outboxCount(t, db, "state = 'failed'") == 1, "not failed"
 	})
@@ -146,8 +127,8 @@ func TestOutbox_permanent(t *testing.T) {
 
 // TestOutbox_shadow: shadow mode renders and keeps the answers, sends none.
 func TestOutbox_shadow(t *testing.T) {
-	sink := startSink(t)
-	db, _ := answeringGateway(t, sink, true, goldenMail(t, "fe-ok-artigiani"), goldenMail(t, "fe-invalid-cf"))
+	sink := gateway.StartSink(t)
+	db, _ := answeringGateway(t, sink, true, gateway.GoldenMail(t, "fe-ok-artigiani"), gateway.GoldenMail(t, "fe-invalid-cf"))
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
 		return outboxCount(t, db, "state = 'held' AND reason = 'shadow mode'") == 2, "answers not held"
 	})
@@ -161,19 +142,19 @@ func TestOutbox_shadow(t *testing.T) {
 // mailbox stop after one exchange: the answer is automatic mail.
 func TestOutbox_loop(t *testing.T) {
 	srv := dovecot.Start(t, map[string]string{"fe": "pw", "mi": "pw"})
-	sinkFE, sinkMI := startSink(t), startSink(t)
+	sinkFE, sinkMI := gateway.StartSink(t), gateway.StartSink(t)
 	feClient, miClient := srv.Client("fe", "pw"), srv.Client("mi", "pw")
 	sinkFE.Deliver = func(m smtpsink.Received) { dovecot.Append(t, miClient, "INBOX", m.Raw) } // Ferrara's answers reach Milan
 	sinkMI.Deliver = func(m smtpsink.Received) { dovecot.Append(t, feClient, "INBOX", m.Raw) }
 	stateFE, stateMI := t.TempDir(), t.TempDir()
 	cfgFE := testenv.Config(t, stateFE, testenv.Mailbox{Name: "fe", Address: "GestioneCredito.Ferrara@inps.it",
 		Addr: srv.Addr(), User: "fe", Password: "pw", SMTPAddr: sinkFE.Addr})
-	cfgFE.RulesDir = ferraraRules(t)
+	cfgFE.RulesDir = gateway.FerraraRules(t)
 	cfgMI := testenv.Config(t, stateMI, testenv.Mailbox{Name: "mi", Address: "Direzione.milano@inps.it",
 		Addr: srv.Addr(), User: "mi", Password: "pw", SMTPAddr: sinkMI.Addr})
 	cfgMI.RulesDir = "../../rules/milano"
-	start(t, cfgFE, nil, nil)
-	start(t, cfgMI, nil, nil)
+	gateway.Start(t, cfgFE, nil, nil)
+	gateway.Start(t, cfgMI, nil, nil)
 	dovecot.Append(t, feClient, "INBOX", []byte("From: Direzione.milano@inps.it\r\nTo: GestioneCredito.Ferrara@inps.it\r\n"+
 		"Subject: richiesta senza codice fiscale\r\nMessage-ID: <loop-1@milano.test>\r\nDate: Mon, 16 Nov 2026 10:00:00 +0100\r\n\r\nciao\r\n"))
 	dbMI := testenv.OpenDB(t, stateMI)
@@ -190,16 +171,16 @@ func TestOutbox_loop(t *testing.T) {
 // TestOutbox_pecReceipt: a signed delivery receipt of our own answer is
 // linked to it and not triaged as new mail.
 func TestOutbox_pecReceipt(t *testing.T) {
-	sink := startSink(t)
+	sink := gateway.StartSink(t)
 	ca := pectest.NewCA("pec.test.it", pectest.Options{})
 	srv := dovecot.Start(t, map[string]string{"pec": "pw"})
 	c := srv.Client("pec", "pw")
-	dovecot.Append(t, c, "INBOX", goldenMail(t, "fe-pec-certified"))
+	dovecot.Append(t, c, "INBOX", gateway.GoldenMail(t, "fe-pec-certified"))
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "pec", Address: "direzione.provinciale.ferrara@postacert.inps.gov.it",
 		Addr: srv.Addr(), User: "pec", Password: "pw", SMTPAddr: sink.Addr})
-	cfg.RulesDir = ferraraRules(t, ca.RootPEM())
-	start(t, cfg, nil, nil)
+	cfg.RulesDir = gateway.FerraraRules(t, ca.RootPEM())
+	gateway.Start(t, cfg, nil, nil)
 	db := testenv.OpenDB(t, state)
 	var answerID string
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
@@ -240,7 +221,7 @@ func TestOutbox_pecReceipt(t *testing.T) {
 // TestOutbox_loopProtection: no answer to the office's own addresses, and
 // past the daily limit per sender the answers are recorded, not sent.
 func TestOutbox_loopProtection(t *testing.T) {
-	sink := startSink(t)
+	sink := gateway.StartSink(t)
 	mailFrom := func(from, id string) []byte {
 		return []byte("From: " + from + "\r\nTo: GestioneCredito.Ferrara@inps.it\r\nSubject: senza dati\r\nMessage-ID: <" + id +
 			"@lp.test>\r\nDate: Mon, 16 Nov 2026 10:00:00 +0100\r\n\r\ntesto\r\n")
@@ -252,11 +233,11 @@ func TestOutbox_loopProtection(t *testing.T) {
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it", Addr: srv.Addr(),
 		User: "gc", Password: "pw", SMTPAddr: sink.Addr})
-	cfg.RulesDir = ferraraRules(t)
+	cfg.RulesDir = gateway.FerraraRules(t)
 	uf := cfg.RulesDir + "/ufficio.yaml"
 	b, _ := os.ReadFile(uf)
 	os.WriteFile(uf, []byte(strings.Replace(string(b), "massimo_per_mittente_al_giorno: 20", "massimo_per_mittente_al_giorno: 2", 1)), 0o644)
-	start(t, cfg, nil, nil)
+	gateway.Start(t, cfg, nil, nil)
 	db := testenv.OpenDB(t, state)
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
 		return outboxCount(t, db, "state = 'sent'") == 3 && outboxCount(t, db, "state = 'suppressed'") == 3, "answers not settled"
@@ -277,5 +258,62 @@ func TestOutbox_loopProtection(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := len(sink.Messages()); n != 3 {
 		t.Errorf("%d answers sent, want 3", n)
+	}
+}
+
+// TestOutbox_pecReceiptKinds: a signed receipt of each kind about one of
+// our answers; the final failures mark it undelivered, the 12-hour
+// warning does not unless its errore-esteso is 5.4.1.
+func TestOutbox_pecReceiptKinds(t *testing.T) {
+	sink := gateway.StartSink(t)
+	ca := pectest.NewCA("pec.test.it", pectest.Options{})
+	srv := dovecot.Start(t, map[string]string{"pec": "pw"})
+	c := srv.Client("pec", "pw")
+	const box = "direzione.provinciale.ferrara@postacert.inps.gov.it"
+	kinds := append(pectest.ReceiptKinds(), "preavviso-errore-consegna/5.4.1")
+	for i := range kinds {
+		dovecot.Append(t, c, "INBOX", ca.Envelope(pectest.Message{Kind: "posta-certificata", Sender: fmt.Sprintf("studio%d@pec.studio.it", i),
+			To: box, Subject: "01234560371 aziende con dipendenti istanza numero " + fmt.Sprint(i), Body: "Istanza."}))
+	}
+	state := t.TempDir()
+	cfg := testenv.Config(t, state, testenv.Mailbox{Name: "pec", Address: box, Addr: srv.Addr(), User: "pec", Password: "pw", SMTPAddr: sink.Addr})
+	cfg.RulesDir = gateway.FerraraRules(t, ca.RootPEM())
+	gateway.Start(t, cfg, nil, nil)
+	db := testenv.OpenDB(t, state)
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		n := outboxCount(t, db, "state = 'sent'")
+		return n == len(kinds), fmt.Sprintf("%d answers sent, want %d", n, len(kinds))
+	})
+	final := map[string]bool{}
+	for i, k := range kinds {
+		var answerID string
+		db.QueryRow(`SELECT message_id FROM outbox WHERE rcpt = ?`, fmt.Sprintf("studio%d@pec.studio.it", i)).Scan(&answerID)
+		kind, esteso, _ := strings.Cut(k, "/")
+		final[answerID] = map[string]bool{"non-accettazione": true, "errore-consegna": true, "rilevazione-virus": true}[kind] || esteso != ""
+		if esteso == "" && kind == "preavviso-errore-consegna" {
+			esteso = "4.4.7 - tempo massimo superato"
+		}
+		dovecot.Append(t, c, "INBOX", ca.Envelope(pectest.Message{Kind: kind, Sender: box, To: fmt.Sprintf("studio%d@pec.studio.it", i),
+			Subject: "Protocollo", Body: "ricevuta", RefID: answerID, ErroreEsteso: esteso}))
+	}
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'answer-delivery'`)
+		return n == len(kinds), fmt.Sprintf("%d answer-delivery events, want %d", n, len(kinds))
+	})
+	rows, err := db.Query(`SELECT message_id, delivery, undelivered FROM outbox`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, delivery string
+		var undelivered bool
+		rows.Scan(&id, &delivery, &undelivered)
+		if undelivered != final[id] {
+			t.Errorf("answer %s with receipt %s: undelivered %v, want %v", id, delivery, undelivered, final[id])
+		}
+	}
+	if n := testenv.Int(t, db, `SELECT count(*) FROM messages WHERE outcome = 'ignored' AND reasons = '["pec-receipt"]'`); n != len(kinds) {
+		t.Errorf("%d receipts ignored as pec-receipt, want %d", n, len(kinds))
 	}
 }
