@@ -46,6 +46,8 @@ commands:
                            check the configuration (and its rules), print every problem
   triage   --rules DIR --mailbox ADDRESS [--at RFC3339] [--pec-trust PEMFILE] FILE.eml
                            decide on one message as the daemon would; JSON on stdout
+  deadlines --rules DIR --mailbox ADDRESS --at RFC3339
+                           the due date and every step of the mailbox's ladder; JSON on stdout
   outbox   --config FILE list [STATE] | show ID | retry ID
                            the automatic answers: list, show one as sent, queue one again
   show     --config FILE PROTOCOL|ID
@@ -72,6 +74,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdTriage(args[1:], stdout, stderr)
 	case "show":
 		return cmdShow(args[1:], stdout, stderr)
+	case "deadlines":
+		return cmdDeadlines(args[1:], stdout, stderr)
 	case "outbox":
 		return cmdOutbox(args[1:], stdout, stderr)
 	case "demo":
@@ -156,7 +160,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 2 && args[0] == "--rules" || len(args) == 1 && strings.HasPrefix(args[0], "--rules=") {
 		dir := strings.TrimPrefix(args[len(args)-1], "--rules=")
 		r, err := rules.Load(dir)
-		_, terr := answer.Load(os.DirFS(dir), "templates", filepath.Join(dir, "templates"))
+		_, terr := answer.Load(os.DirFS(dir), "templates", filepath.Join(dir, "templates"), r.LadderTemplates()...)
 		if err != nil || terr != nil {
 			for _, e := range []error{err, terr} {
 				if e != nil {

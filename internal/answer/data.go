@@ -19,6 +19,12 @@ type Data struct {
 	ExampleSubject string   // a correct subject for this mailbox
 	Manager        string   // solleciti and escalations: who is written to
 	DaysLate       int      // solleciti and escalations: working days past due
+	// Deadline mails (solleciti, escalations) carry what identifies the
+	// communication (D2).
+	MessageID  string   // the original's Message-ID
+	Level      string   // the ladder's level of this mail
+	LevelsSent []string // the levels already sent, with their dates
+	Opened     string   // when the case opened (waiting: when the office asked)
 }
 
 // Sample is data with every field set, to check templates at load.
@@ -29,7 +35,8 @@ func Sample() Data {
 		CodiceFiscale: "RSSMRA85T10A562S", Gestione: "artigiani", Summary: "richiesta", InvalidValue: "RSSMRA85T10A562T",
 		RightMailbox: "preavvisodiaccertamento.ferrara@inps.it", Service: "www.inps.it", Reasons: []string{"missing-gestione"},
 		ExampleSubject: "RSSMRA85T10A562S - Artigiani - richiesta di sgravio avviso di addebito n. 123/2025",
-		Manager:        "responsabile Agenzia Flussi", DaysLate: 3}
+		Manager:        "responsabile Agenzia Flussi", DaysLate: 3, MessageID: "20261116100000.1234@studio.example.it",
+		Level: "escalation", LevelsSent: []string{"sollecito (18/12/2026)"}, Opened: "16/11/2026"}
 }
 
 // GestioneWords names each gestione in words, for the answers.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,17 +54,24 @@ type Templates struct {
 	t map[string]*template.Template
 }
 
-// Load reads dir/NAME.txt for every required template of fsys, checking each
-// by running it on sample data: a syntax error or an unknown field is a
-// file:line error; every problem is reported at once.
-func Load(fsys fs.FS, dir, label string) (*Templates, error) {
+// Load reads dir/NAME.txt for every required template of fsys and the
+// extra ones (the deadline ladders'), checking each by running it on
+// sample data: a syntax error or an unknown field is a file:line error;
+// every problem is reported at once.
+func Load(fsys fs.FS, dir, label string, extra ...string) (*Templates, error) {
 	t := &Templates{t: map[string]*template.Template{}}
 	var errs config.Errors
-	for _, name := range Required() {
+	names := Required()
+	for _, e := range extra {
+		if !slices.Contains(names, e) {
+			names = append(names, e)
+		}
+	}
+	for _, name := range names {
 		path := filepath.Join(label, name+".txt")
 		src, err := fs.ReadFile(fsys, join(dir, name+".txt"))
 		if err != nil {
-			errs = append(errs, config.Error{File: path, Msg: "missing template (every reason code needs one)"})
+			errs = append(errs, config.Error{File: path, Msg: "missing template (named by the rules: every reason code and every ladder level needs one)"})
 			continue
 		}
 		tpl, err := template.New(name).Option("missingkey=error").Funcs(funcs).Parse(string(src))

@@ -25,7 +25,7 @@ func LoadOffice(cfg *config.Config) (*rules.Rules, *answer.Templates, error) {
 	if err != nil || r == nil {
 		return nil, nil, err
 	}
-	t, err := answer.Load(os.DirFS(cfg.RulesDir), "templates", filepath.Join(cfg.RulesDir, "templates"))
+	t, err := answer.Load(os.DirFS(cfg.RulesDir), "templates", filepath.Join(cfg.RulesDir, "templates"), r.LadderTemplates()...)
 	if err != nil {
 		return nil, nil, err
 	}

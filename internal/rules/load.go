@@ -115,6 +115,7 @@ func LoadFS(fsys fs.FS, dir, label string) (*Rules, error) {
 	var uf ufficioFile
 	var cf caselleFile
 	var vf vocabolarioFile
+	var sf scadenzeFile
 	for _, f := range []struct {
 		name string
 		v    any
@@ -123,9 +124,13 @@ func LoadFS(fsys fs.FS, dir, label string) (*Rules, error) {
 		{FileUfficio, &uf, func(f *config.File) { r.loadUfficio(f, &uf) }},
 		{FileCaselle, &cf, func(f *config.File) { r.loadCaselle(f, &cf) }},
 		{FileVocabolario, &vf, func(f *config.File) { r.loadVocabolario(f, &vf) }},
+		{FileScadenze, &sf, func(f *config.File) { r.loadScadenze(f, &sf) }},
 	} {
 		path := filepath.Join(label, f.name)
 		data, err := fs.ReadFile(fsys, path2(dir, f.name))
+		if f.name == FileScadenze && errors.Is(err, fs.ErrNotExist) {
+			continue // optional: without it, cases have no ladders
+		}
 		if err != nil {
 			errs = append(errs, config.Error{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))})
 			continue

@@ -49,6 +49,8 @@ type Rules struct {
 	PECTrust    []*x509.Certificate // anchors added (or, with PECTrustReplace, the only ones)
 	// PECTrustReplace: only PECTrust's anchors are trusted, not the system's.
 	PECTrustReplace bool
+	// Deadlines are the ladders of scadenze.yaml (nil: none).
+	Deadlines *Deadlines
 
 	fsys  fs.FS
 	fsDir string

@@ -114,6 +114,17 @@ func (c *Calendar) Due(t time.Time, n int) time.Time {
 	return d
 }
 
+// NextWorkday returns the first working day strictly after d's date.
+func (c *Calendar) NextWorkday(d time.Time) time.Time { return c.next(day(d)) }
+
+// TermEnd is the last day of a term of n working days from day d (d is
+// day 0): the n-th working day after it; d itself for n = 0.
+func (c *Calendar) TermEnd(d time.Time, n int) time.Time { return c.AddWorkdays(d, n) }
+
+// StepDay is the day a step is taken after a term of n working days from
+// day d: the first working day after the term ends (the README's rule).
+func (c *Calendar) StepDay(d time.Time, n int) time.Time { return c.next(c.TermEnd(d, n)) }
+
 // AddWorkdays returns the n-th working day strictly after d's date.
 func (c *Calendar) AddWorkdays(d time.Time, n int) time.Time {
 	d = day(d)

@@ -93,3 +93,27 @@ func ExampleCalendar_Due() {
 	fmt.Println(ferrara.Due(date(2026, 11, 16), 10).Format("Mon 2 Jan 2006"))
 	// Output: Mon 30 Nov 2026
 }
+
+// TestStepDay: the README's example, Ferrara: received Monday 23 November
+// 2026 at 10:00, 10 working days: due Monday 7 December; the sollecito the
+// working day after (8 December is a holiday): Wednesday 9; the escalation
+// on the working day after the 7th working day from the 9th: Monday 21.
+func TestStepDay(t *testing.T) {
+	c := New(Options{Patron: []Day{{Name: "San Giorgio", Month: time.April, Day: 23}}})
+	received := time.Date(2026, 11, 23, 10, 0, 0, 0, clock.Rome)
+	d := c.ReceiptDay(received)
+	due := c.TermEnd(d, 10)
+	sollecito := c.StepDay(due, 0)
+	escalation := c.StepDay(sollecito, 7)
+	midnight := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, clock.Rome) }
+	for name, tc := range map[string]struct{ got, want time.Time }{
+		"due": {due, midnight(2026, 12, 7)}, "sollecito": {sollecito, midnight(2026, 12, 9)}, "escalation": {escalation, midnight(2026, 12, 21)},
+	} {
+		if !tc.got.Equal(tc.want) {
+			t.Errorf("%s = %s, want %s", name, tc.got.Format("Mon 2006-01-02"), tc.want.Format("Mon 2006-01-02"))
+		}
+	}
+	if !due.Equal(c.Due(received, 10)) {
+		t.Errorf("TermEnd disagrees with Due: %s, %s", due, c.Due(received, 10))
+	}
+}
