@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"gatewayd/internal/deadlines"
+
 	"gatewayd/internal/answer"
 
 	"gatewayd/internal/clock"
@@ -93,8 +95,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		w := &intake.Watcher{
 			Mailbox: m, Store: d.store, Log: d.Log, Backoff: d.Backoff, Observer: d.Observer,
 			Classifier: func() triage.Classifier { return d.office.Load().classifier },
-			Answers:    func(r store.Result, it store.Item) []store.Mail { return policy.Answers(m, r, it) },
-			Committed:  d.sender.Poke, Now: d.Now,
+			Followup: func(r store.Result, it store.Item) store.Followup {
+				return store.Followup{Mails: policy.Answers(m, r, it), Case: deadlines.NewCase(d.office.Load().Rules, m.Address, r, it)}
+			},
+			Committed: d.sender.Poke, Now: d.Now,
 		}
 		wg.Go(func() { w.Run(ctx) })
 	}

@@ -18,6 +18,6 @@ type Store interface {
 	PendingMoves(ctx context.Context, mailbox string, uidvalidity uint32) ([]store.PendingMove, error)
 	MarkMoved(ctx context.Context, mailbox string, uidvalidity uint32, uids []uint32, folder string) error
 	DropPendingMoves(ctx context.Context, mailbox string, current uint32) error
-	Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []store.Item, mails store.MailFunc) ([]store.Result, error)
+	Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []store.Item, mails store.FollowupFunc) ([]store.Result, error)
 	Spool() *spool.Spool
 }

@@ -172,7 +172,7 @@ func (s *session) commitBatch(ctx context.Context, f fetched) error {
 	t1 := time.Now()
 	s.classifyAll(seg, items)
 	t2 := time.Now()
-	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items), s.w.Answers)
+	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items), s.w.Followup)
 	if err != nil {
 		seg.Discard()
 		return err

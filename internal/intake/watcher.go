@@ -37,9 +37,9 @@ type Watcher struct {
 	Log        *slog.Logger
 	Backoff    Backoff
 	Observer   Observer
-	Answers    store.MailFunc // the answer policy: the mails answering a recorded message; nil: none
-	Committed  func()         // called after each batch is committed (wakes the outbox)
-	Now        clock.Clock    // nil: the system clock
+	Followup   store.FollowupFunc // the answers and the case that follow a recorded message; nil: none
+	Committed  func()             // called after each batch is committed (wakes the outbox)
+	Now        clock.Clock        // nil: the system clock
 }
 
 // Run syncs the mailbox until ctx ends, reconnecting after any failure

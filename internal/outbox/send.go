@@ -45,8 +45,10 @@ func send(ctx context.Context, acct *config.SMTP, it store.OutboxItem) (quit fun
 	if err := c.Mail(acct.From, nil); err != nil {
 		return nil, fmt.Errorf("MAIL FROM: %w", err)
 	}
-	if err := c.Rcpt(it.To, nil); err != nil {
-		return nil, fmt.Errorf("RCPT TO: %w", err)
+	for _, rcpt := range it.Recipients() {
+		if err := c.Rcpt(rcpt, nil); err != nil {
+			return nil, fmt.Errorf("RCPT TO %s: %w", rcpt, err)
+		}
 	}
 	w, err := c.Data()
 	if err != nil {

@@ -39,9 +39,10 @@ type Result struct {
 	SeenAgain bool   // the message was already known: nothing new assigned
 }
 
-// MailFunc says which mails answer one recorded item (nil: none). It is
-// the answer policy's: pure, no SQL; the store enqueues what it returns.
-type MailFunc func(r Result, it Item) []Mail
+// FollowupFunc says what follows one recorded item: the mails that answer
+// it and the case it opens (nil: nothing). It is the answer policy's and
+// the deadlines': pure, no SQL; the store records what it returns.
+type FollowupFunc func(r Result, it Item) Followup
 
 // Ingest makes the batch's spool segment durable, then records the items in
 // one transaction: message, sighting, decision, protocol number, events,
@@ -49,7 +50,7 @@ type MailFunc func(r Result, it Item) []Mail
 // sighting is already recorded returns its earlier result; a known message
 // (same Message-ID and SHA-256) seen under a new UID is recorded as seen
 // again, with no new number and no new answer.
-func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, mails MailFunc) ([]Result, error) {
+func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, mails FollowupFunc) ([]Result, error) {
 	if err := seg.Commit(); err != nil {
 		return nil, fmt.Errorf("storing message bodies: %w", err)
 	}
@@ -65,7 +66,7 @@ func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, 
 	return results, nil
 }
 
-func (s *Store) ingestBatch(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, mails MailFunc) ([]Result, error) {
+func (s *Store) ingestBatch(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, mails FollowupFunc) ([]Result, error) {
 	tx, now := t.tx, t.now
 	if _, err := tx.ExecContext(ctx, `INSERT INTO spool_segments (name, size, created_at) VALUES (?, ?, ?)`,
 		seg.Name, seg.Size(), ts(now)); err != nil {
@@ -94,7 +95,7 @@ func (s *Store) ingestBatch(ctx context.Context, t *Tx, mailbox string, uidvalid
 	return results, nil
 }
 
-func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, it Item, recorded bool, mails MailFunc) (Result, error) {
+func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, it Item, recorded bool, mails FollowupFunc) (Result, error) {
 	tx, now := t.tx, t.now
 	r := Result{UID: it.UID}
 	if recorded {
@@ -132,9 +133,21 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidit
 	if mails == nil {
 		return r, nil
 	}
-	for _, m := range mails(r, it) {
+	f := mails(r, it)
+	var caseID int64
+	if f.Case != nil && r.Protocol != "" {
+		if caseID, err = t.openCase(ctx, r.Message, mailbox, r.Protocol, *f.Case); err != nil {
+			return r, err
+		}
+	}
+	for _, m := range f.Mails {
 		if err := t.Enqueue(ctx, m); err != nil {
 			return r, err
+		}
+		if caseID != 0 {
+			if err := t.LinkCase(ctx, m.MessageID, caseID); err != nil {
+				return r, err
+			}
 		}
 	}
 	return r, nil

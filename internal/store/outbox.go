@@ -26,6 +26,8 @@ const (
 // store only records it, applies the daily limit and keeps it queued.
 type Mail struct {
 	Message   int64  // the message the mail is about
+	Case      int64  // the case a deadline mail is about (0: an answer)
+	Cc        []string
 	Mailbox   string // the configured mailbox whose SMTP account sends it
 	Kind      string // accettazione, rifiuto, …
 	MessageID string // deterministic: a resend is recognisable
@@ -45,8 +47,9 @@ type Mail struct {
 // Tx is a transaction of the store's: what is done through it is
 // committed together, or not at all.
 type Tx struct {
-	tx  *sql.Tx
-	now time.Time
+	tx         *sql.Tx
+	now        time.Time
+	lastOutbox int64 // the row of the last mail enqueued
 }
 
 // Update runs f in one write transaction, committed when f returns nil.
@@ -81,12 +84,18 @@ func (t *Tx) Enqueue(ctx context.Context, m Mail) error {
 			m.State, m.Reason = OutSuppressed, fmt.Sprintf("rate limit: %d answers to this sender today", n)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason,
-		next_attempt, created_at, authenticated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var caseID any
+	if m.Case != 0 {
+		caseID = m.Case
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO outbox (message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason,
+		next_attempt, created_at, authenticated, case_id, cc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Message, m.Mailbox, m.Kind, m.MessageID, m.From, m.To, append([]byte{}, m.Raw...), m.State, m.Reason, ts(now), ts(now),
-		m.Authenticated); err != nil {
+		m.Authenticated, caseID, strings.Join(m.Cc, ","))
+	if err != nil {
 		return fmt.Errorf("enqueueing mail: %w", err)
 	}
+	t.lastOutbox, _ = res.LastInsertId()
 	kind := map[string]string{OutQueued: "answer-queued", OutHeld: "answer-held", OutSuppressed: "answer-suppressed"}[m.State]
 	return addEvents(ctx, tx, now, m.Message, m.Mailbox, event{kind, map[string]any{
 		"kind": m.Kind, "message_id": m.MessageID, "to": m.To, "reason": m.Reason, "authenticated": m.Authenticated}})
@@ -110,19 +119,24 @@ type OutboxItem struct {
 	LastError   string
 	CreatedAt   time.Time
 	SentAt      time.Time
+	Cc          []string
+	Case        int64
 	Delivery    string // the furthest PEC receipt: accettazione, avvenuta-consegna, errore-consegna …
 	// Undelivered: a signed PEC receipt said the answer was not delivered, for good.
 	Undelivered bool
 }
 
 const outboxCols = `id, message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason, attempts, next_attempt,
-	last_error, created_at, sent_at, delivery, undelivered`
+	last_error, created_at, sent_at, delivery, undelivered, cc, coalesce(case_id, 0)`
 
 func scanOutbox(row interface{ Scan(...any) error }) (OutboxItem, error) {
 	var it OutboxItem
-	var next, created, sent string
+	var next, created, sent, cc string
 	err := row.Scan(&it.ID, &it.Message, &it.Mailbox, &it.Kind, &it.MessageID, &it.From, &it.To, &it.Raw, &it.State,
-		&it.Reason, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Delivery, &it.Undelivered)
+		&it.Reason, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Delivery, &it.Undelivered, &cc, &it.Case)
+	if cc != "" {
+		it.Cc = strings.Split(cc, ",")
+	}
 	it.NextAttempt, it.CreatedAt, it.SentAt = parseTS(next), parseTS(created), parseTS(sent)
 	return it, err
 }
@@ -211,6 +225,10 @@ func listOutbox(ctx context.Context, db *sql.DB, state string, limit int) ([]Out
 	}
 	return out, rows.Err()
 }
+
+// Recipients are the envelope recipients: To (a deadline mail may have
+// several, comma-separated), then Cc.
+func (it OutboxItem) Recipients() []string { return append(strings.Split(it.To, ","), it.Cc...) }
 
 // Undelivered is the outbox list's filter for answers a final PEC
 // failure receipt came back for.
