@@ -73,8 +73,10 @@ func parse(t *testing.T, raw []byte) (*mail.Header, string) {
 }
 
 func TestCompose_acknowledgment(t *testing.T) {
-	m, err := Compose(loadFerrara(t), input(triage.Decision{Outcome: triage.Accepted, CodiceFiscale: "RSSMRA85T10A562S",
-		Gestione: "artigiani", Summary: "richiesta", Due: "2026-11-30"}))
+	tpl := loadFerrara(t)
+	in := input(triage.Decision{Outcome: triage.Accepted, CodiceFiscale: "RSSMRA85T10A562S",
+		Gestione: "artigiani", Summary: "richiesta", Due: "2026-11-30"})
+	m, err := Compose(tpl, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +89,17 @@ func TestCompose_acknowledgment(t *testing.T) {
 		want := map[string]string{
 			"Subject": "Protocollo INPS.FE.2026.0000007 - Re: RSSMRA85T10A562S artigiani richiesta", "To": "<studio@example.it>",
 			"Auto-Submitted": "auto-replied", "In-Reply-To": "<orig@example.it>",
-			"References": "<a@example.it> <b@example.it> <orig@example.it>", "Message-Id": "<gatewayd.accettazione.fe.42@inps.it>",
+			"References": "<a@example.it> <b@example.it> <orig@example.it>", "Message-Id": h.Get("Message-Id"),
 		}[name]
 		if got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
+	}
+	if id := h.Get("Message-Id"); !strings.HasPrefix(id, "<gatewayd.accettazione.fe.42.") || !strings.HasSuffix(id, "@inps.it>") || len(id) < 40 {
+		t.Errorf("Message-Id = %q, want <gatewayd.accettazione.fe.42.RANDOM@inps.it>", id)
+	}
+	if again, _ := Compose(tpl, in); again.MessageID == m.MessageID {
+		t.Errorf("two answers share the Message-ID %s", m.MessageID)
 	}
 	for _, want := range []string{"INPS.FE.2026.0000007", "entro il 30/11/2026", "16/11/2026 alle 11:00", "Artigiani", "RSSMRA85T10A562S"} {
 		if !strings.Contains(body, want) {
@@ -109,6 +117,8 @@ func TestCompose_refusals(t *testing.T) {
 		triage.ReasonMissingGestione: "manca la gestione", triage.ReasonMissingSummary: "manca una breve sintesi",
 		triage.ReasonWrongMailbox: "preavvisodiaccertamento.ferrara@inps.it", triage.ReasonUseCassetto: "Cassetto",
 		triage.ReasonTelematicOnly: "servizio-online", triage.ReasonNotFromOrdine: "Ordine",
+		triage.ReasonPECNotAddressedHere: "non era indirizzato a questa casella", triage.ReasonMissingName: "nominativo",
+		triage.ReasonMissingEvidence: "allegati",
 	} {
 		d := triage.Decision{Outcome: triage.Refused, Reasons: []string{reason}, InvalidValue: "RSSMRA85T10A562T",
 			RightMailbox: "preavvisodiaccertamento.ferrara@inps.it", Service: "servizio-online"}

@@ -2,6 +2,8 @@ package answer
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,7 +82,7 @@ func Compose(t *Templates, in Input) (*Message, error) {
 		return nil, err
 	}
 	m := &Message{Kind: kind, From: in.From, To: in.To,
-		MessageID: fmt.Sprintf("gatewayd.%s.%s.%d@%s", kind, strings.ToLower(in.OfficeCode), in.Record, domainOf(in.From))}
+		MessageID: fmt.Sprintf("gatewayd.%s.%s.%d.%s@%s", kind, strings.ToLower(in.OfficeCode), in.Record, token(), domainOf(in.From))}
 	h := header(in, m, subjectOf(kind, in))
 	var b bytes.Buffer
 	w, err := message.CreateWriter(&b, h.Header)
@@ -98,6 +100,15 @@ func Compose(t *Templates, in Input) (*Message, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// token is the random part of a Message-ID: an answer is recognisable by
+// its stored Message-ID when it is resent, and nobody can guess one (a
+// forged PEC receipt would need it) nor meet it again after a restore.
+func token() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // checkAddress accepts a bare addr-spec of ASCII characters only, as

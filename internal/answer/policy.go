@@ -62,7 +62,7 @@ func (p *Policy) Answers(m config.Mailbox, r store.Result, it store.Item) []stor
 		return nil
 	}
 	a := store.Mail{Message: r.Message, Mailbox: m.Name, From: p.from(m), To: to, State: store.OutQueued,
-		DailyLimit: o.Rules.AnswerLimit, Authenticated: triage.Authenticated(dec.SenderAuth)}
+		DailyLimit: o.Rules.AnswerLimit, Authenticated: triage.Authenticated(dec.SenderAuth) && !dec.ReplyElsewhere}
 	if addr, err := netmail.ParseAddress(to); err != nil || addr.Address != to {
 		return []store.Mail{suppressed(a, "no valid sender address to answer")}
 	}

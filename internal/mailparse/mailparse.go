@@ -302,12 +302,16 @@ func (b *budget) Read(p []byte) (int, error) {
 }
 
 // isAttachment reports a part sent as a file: a Content-Disposition
-// attachment, or a file name on a part that is not multipart.
+// attachment, or a file name on a part that is not multipart, unless it
+// is an inline part shown in the text (a logo, referenced by Content-ID).
 func isAttachment(th textproto.Header) bool {
 	h := message.Header{Header: th}
 	disp, dparams, _ := h.ContentDisposition()
 	if strings.EqualFold(disp, "attachment") {
 		return true
+	}
+	if h.Get("Content-Id") != "" {
+		return false
 	}
 	t, params, _ := h.ContentType()
 	return !strings.HasPrefix(t, "multipart/") && (dparams["filename"] != "" || params["name"] != "")

@@ -296,9 +296,16 @@ func TestOutbox_pecReceiptKinds(t *testing.T) {
 		dovecot.Append(t, c, "INBOX", ca.Envelope(pectest.Message{Kind: kind, Sender: box, To: fmt.Sprintf("studio%d@pec.studio.it", i),
 			Subject: "Protocollo", Body: "ricevuta", RefID: answerID, ErroreEsteso: esteso}))
 	}
+	// A genuine failure receipt about someone else's message that carries
+	// the Message-ID of our first answer is not linked to it.
+	var firstID string
+	db.QueryRow(`SELECT message_id FROM outbox WHERE rcpt = 'studio0@pec.studio.it'`).Scan(&firstID)
+	dovecot.Append(t, c, "INBOX", ca.Envelope(pectest.Message{Kind: "errore-consegna", Sender: "attaccante@pec.test.it",
+		To: "inesistente@pec.test.it", Subject: "x", Body: "ricevuta", RefID: firstID}))
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'answer-delivery'`)
-		return n == len(kinds), fmt.Sprintf("%d answer-delivery events, want %d", n, len(kinds))
+		m := testenv.Int(t, db, `SELECT count(*) FROM messages WHERE reasons = '["pec-receipt"]'`)
+		return n == len(kinds) && m == len(kinds)+1, fmt.Sprintf("%d answer-delivery events, want %d; %d receipts, want %d", n, len(kinds), m, len(kinds)+1)
 	})
 	rows, err := db.Query(`SELECT message_id, delivery, undelivered FROM outbox`)
 	if err != nil {
@@ -313,7 +320,7 @@ func TestOutbox_pecReceiptKinds(t *testing.T) {
 			t.Errorf("answer %s with receipt %s: undelivered %v, want %v", id, delivery, undelivered, final[id])
 		}
 	}
-	if n := testenv.Int(t, db, `SELECT count(*) FROM messages WHERE outcome = 'ignored' AND reasons = '["pec-receipt"]'`); n != len(kinds) {
-		t.Errorf("%d receipts ignored as pec-receipt, want %d", n, len(kinds))
+	if n := testenv.Int(t, db, `SELECT count(*) FROM messages WHERE outcome = 'ignored' AND reasons = '["pec-receipt"]'`); n != len(kinds)+1 {
+		t.Errorf("%d receipts ignored as pec-receipt, want %d", n, len(kinds)+1)
 	}
 }

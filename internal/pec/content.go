@@ -20,29 +20,83 @@ const (
 )
 
 // readContent reads daticert.xml and the header of postacert.eml from the
-// signed part, streaming: other parts are skipped as they pass.
+// signed part, streaming: other parts are skipped as they pass. Both must
+// be direct parts of the signed multipart, daticert before postacert, once
+// each, as providers write them; anything else (a second daticert, one
+// after postacert — where an original whose lines collide with the
+// provider's boundary would put one) makes the content ambiguous.
 func (e *Envelope) readContent(r io.ReaderAt, s span) {
 	src := &lineCap{r: bufio.NewReaderSize(io.NewSectionReader(r, s.start, s.len()), 64<<10)}
 	ent, err := message.Read(src)
 	if err != nil && !message.IsUnknownCharset(err) {
 		return
 	}
-	seen := 0
-	walk(ent, 0, &seen, func(p *message.Entity) {
-		t, params, _ := p.Header.ContentType()
-		_, dparams, _ := p.Header.ContentDisposition()
-		name := strings.ToLower(dparams["filename"] + params["name"])
-		switch {
-		case strings.Contains(name, "daticert.xml") && e.Daticert == nil:
-			b, _ := io.ReadAll(io.LimitReader(p.Body, maxDaticert))
-			e.Daticert, _ = ParseDaticert(b)
-		case t == "message/rfc822" && strings.Contains(name, "postacert.eml") && !e.HasOriginal:
-			h, err := textproto.ReadHeader(bufio.NewReader(io.LimitReader(p.Body, maxHeader)))
-			if err == nil || errors.Is(err, io.EOF) {
-				e.Original, e.HasOriginal = h, true
-			}
+	mr := ent.MultipartReader()
+	if mr == nil {
+		return
+	}
+	for n := 0; n < maxPartsSeen; n++ {
+		p, err := mr.NextPart()
+		if err != nil && !message.IsUnknownCharset(err) || p == nil {
+			return
 		}
-	})
+		e.readPart(p)
+	}
+}
+
+// readPart reads one direct part of the signed content.
+func (e *Envelope) readPart(p *message.Entity) {
+	t, params, _ := p.Header.ContentType()
+	_, dparams, _ := p.Header.ContentDisposition()
+	name := strings.ToLower(dparams["filename"] + params["name"])
+	switch {
+	case strings.Contains(name, "daticert.xml"):
+		if e.daticertSeen || e.HasOriginal {
+			e.Ambiguous = true
+			return
+		}
+		e.daticertSeen = true
+		b, _ := io.ReadAll(io.LimitReader(p.Body, maxDaticert))
+		if d, err := ParseDaticert(b); err == nil {
+			e.Daticert = d
+		}
+	case t == "message/rfc822" && strings.Contains(name, "postacert.eml"):
+		if e.HasOriginal {
+			e.Ambiguous = true
+			return
+		}
+		lr := &io.LimitedReader{R: &lineCap{r: bufio.NewReader(p.Body)}, N: maxHeader}
+		br := bufio.NewReader(lr)
+		h, err := textproto.ReadHeader(br)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return
+		}
+		lr.N = 1 << 62 // the header was bounded; the body streams
+		e.Original, e.HasOriginal = h, true
+		if inner, err := message.New(message.Header{Header: h}, br); err == nil || message.IsUnknownCharset(err) {
+			seen := 0
+			walk(inner, 0, &seen, func(leaf *message.Entity) {
+				if isAttachment(leaf.Header) {
+					e.OriginalAttachments++
+				}
+			})
+		}
+	}
+}
+
+// isAttachment reports a part sent as a file: a Content-Disposition
+// attachment, or a file name, unless it is an inline part shown in the
+// text (a logo, referenced by its Content-ID).
+func isAttachment(h message.Header) bool {
+	disp, dparams, _ := h.ContentDisposition()
+	if strings.EqualFold(disp, "attachment") {
+		return true
+	}
+	if h.Get("Content-Id") != "" {
+		return false
+	}
+	t, params, _ := h.ContentType()
+	return !strings.HasPrefix(t, "multipart/") && (dparams["filename"] != "" || params["name"] != "")
 }
 
 // walk calls f on every leaf part, at most maxDepth deep and maxPartsSeen

@@ -1,10 +1,14 @@
 package pec
 
 import (
+	"bytes"
+
 	"encoding/xml"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/emersion/go-message/charset"
 )
 
 // Daticert is daticert.xml, the provider's certified data.
@@ -45,7 +49,9 @@ type daticertXML struct {
 // ParseDaticert reads daticert.xml.
 func ParseDaticert(b []byte) (*Daticert, error) {
 	var x daticertXML
-	if err := xml.Unmarshal(b, &x); err != nil {
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	dec.CharsetReader = charset.Reader // providers also write ISO-8859-1
+	if err := dec.Decode(&x); err != nil {
 		return nil, fmt.Errorf("daticert.xml: %w", err)
 	}
 	d := &Daticert{Tipo: strings.ToLower(strings.TrimSpace(x.Tipo)), Errore: x.Errore,

@@ -76,18 +76,28 @@ type Envelope struct {
 	Daticert    *Daticert
 	Original    textproto.Header // the header of postacert.eml
 	HasOriginal bool
+	// OriginalAttachments counts the files attached to postacert.eml.
+	OriginalAttachments int
+	// Ambiguous: the signed content is not laid out as providers write
+	// it (two daticert, one after postacert, an unreadable one): its kind
+	// is unknown.
+	Ambiguous    bool
+	daticertSeen bool
 }
 
 // SignedKind is the kind the provider signed: daticert's tipo, or
 // KindAnomaly for a signed envelope around an original without daticert;
 // "" when the envelope is not certified or its signed kind is unknown.
 func (e *Envelope) SignedKind() string {
-	if e.Outcome != Certified {
+	if e.Outcome != Certified || e.Ambiguous || e.daticertSeen && e.Daticert == nil {
 		return ""
 	}
 	if e.Daticert != nil {
-		if t := e.Daticert.Tipo; t == KindTransport && e.HasOriginal || receiptKinds[t] {
+		switch t := e.Daticert.Tipo; {
+		case t == KindTransport && e.HasOriginal, receiptKinds[t]:
 			return t
+		case t == KindAnomaly && e.HasOriginal:
+			return KindAnomaly
 		}
 		return ""
 	}

@@ -41,8 +41,11 @@ func TestCheck_signedKindDecides(t *testing.T) {
 		"transport with extra outer headers": {with(msg("posta-certificata"), func(m *pectest.Message) {
 			m.OuterExtra = "X-Ricevuta: errore-consegna\r\nX-Trasporto: errore\r\n"
 		}), pec.KindTransport, pec.KindTransport, "errore-consegna"},
-		"anomaly with daticert of no known kind": {with(msg("errore"), func(m *pectest.Message) { m.AnomalyDaticert = true }),
-			"", "errore", "errore"},
+		"anomaly with its own daticert": {with(msg("errore"), func(m *pectest.Message) { m.AnomalyDaticert = true }),
+			pec.KindAnomaly, pec.KindAnomaly, "errore"},
+		"daticert in ISO-8859-1": {with(msg("posta-certificata"), func(m *pectest.Message) {
+			m.Latin1, m.Subject = true, "RSSMRA85T10A562S artigiani - richiesta di sgravio per attività cessata"
+		}), pec.KindTransport, pec.KindTransport, "posta-certificata"},
 	} {
 		e := check(v, ca.Envelope(tc.m))
 		if e.Outcome != pec.Certified || e.SignedKind() != tc.signed || e.Kind() != tc.kind || e.OuterKind() != tc.outer {
@@ -146,5 +149,30 @@ func TestCheck_largeEnvelope(t *testing.T) {
 	m.Tamper = true
 	if e := check(v, ca.Envelope(m)); e.Outcome != pec.Tampered {
 		t.Errorf("large tampered envelope: %s (%s)", e.Outcome, e.Detail)
+	}
+}
+
+// TestCheck_layout: daticert and postacert are direct parts of the signed
+// content, daticert first, once each; an original whose lines collide
+// with the provider's boundary cannot smuggle a daticert in.
+func TestCheck_layout(t *testing.T) {
+	ca, v := testCA(t)
+	inject := "Testo.\r\n--mixed-b\r\nContent-Type: application/xml; name=\"daticert.xml\"\r\n\r\n" +
+		`<postacert tipo="posta-certificata" errore="nessuno"><intestazione><mittente>info@odcec.fe.it</mittente>` +
+		"<destinatari>" + office + "</destinatari></intestazione></postacert>\r\n"
+	m := msg("errore")
+	m.Body = inject
+	e := check(v, ca.Envelope(m))
+	if e.Outcome != pec.Certified || e.SignedKind() != "" || !e.Ambiguous {
+		t.Errorf("anomaly with a daticert after postacert: %s %q ambiguous %v, want certified, no kind", e.Outcome, e.SignedKind(), e.Ambiguous)
+	}
+	m = msg("posta-certificata")
+	m.Attachment = true
+	if e := check(v, ca.Envelope(m)); e.OriginalAttachments != 1 || e.SignedKind() != pec.KindTransport {
+		t.Errorf("original with a PDF: %d attachments, kind %q", e.OriginalAttachments, e.SignedKind())
+	}
+	raw := ca.Envelope(msg("posta-certificata"))
+	if e := check(v, bytes.TrimSuffix(raw, []byte("\r\n"))); e.SignedKind() != pec.KindTransport {
+		t.Errorf("envelope without its last line break: %s %q (%s)", e.Outcome, e.SignedKind(), e.Detail)
 	}
 }

@@ -79,6 +79,7 @@ func twoParts(body io.Reader, base int64, boundary string) (span, span, error) {
 		}
 		pos += int64(len(line))
 		switch {
+		case len(marks) == 3: // the closing delimiter may end the message without a line break
 		case errors.Is(err, bufio.ErrBufferFull):
 			atStart, prevEOL = false, 0
 			continue

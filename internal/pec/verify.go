@@ -101,7 +101,7 @@ func (v *Verifier) verify(e *Envelope, r io.ReaderAt, l layout) {
 		e.Detail = err.Error()
 		return
 	}
-	e.SigningTime = signingTime(p7, l)
+	e.SigningTime = signingTime(p7)
 	if err := p7.VerifyWithChainAtTime(nil, e.SigningTime); err != nil {
 		e.signatureFailed(err)
 		return
@@ -178,13 +178,12 @@ func (h *spanHasher) Hash(f crypto.Hash, _ io.Reader) ([]byte, error) {
 	return sum, nil
 }
 
-// signingTime is the signed attribute, else the Date header, else now.
-func signingTime(p7 *pkcs7.PKCS7, l layout) time.Time {
+// signingTime is the signed attribute, else now: never the unsigned Date
+// header, which would let a backdated envelope verify with an expired
+// certificate.
+func signingTime(p7 *pkcs7.PKCS7) time.Time {
 	var t time.Time
 	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeSigningTime, &t); err == nil && !t.IsZero() {
-		return t
-	}
-	if t, err := mail.ParseDate(l.header.Get("Date")); err == nil {
 		return t
 	}
 	return time.Now()

@@ -126,7 +126,7 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidit
 		return r, err
 	}
 	if ref := it.Decision.PECRef; ref != "" {
-		if _, err := linkReceipt(ctx, tx, ref, it.Decision.PEC.Kind, it.Decision.PECFinalFailure, now, mailbox); err != nil {
+		if _, err := linkReceipt(ctx, tx, it.Decision, now, mailbox); err != nil {
 			return r, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gatewayd/internal/clock"
+	"gatewayd/internal/triage"
 )
 
 // Outbox states.
@@ -25,8 +26,8 @@ const (
 // deadline mail about a case. It is rendered before it is enqueued; the
 // store only records it, applies the daily limit and keeps it queued.
 type Mail struct {
-	Message   int64  // the message the mail is about
-	Case      int64  // the case a deadline mail is about (0: an answer)
+	Message   int64 // the message the mail is about
+	Case      int64 // the case a deadline mail is about (0: an answer)
 	Cc        []string
 	Mailbox   string // the configured mailbox whose SMTP account sends it
 	Kind      string // accettazione, rifiuto, …
@@ -241,23 +242,30 @@ var UndeliveredTotal atomic.Int64
 // earlier one arriving late. The 12-hour warning ranks below the outcomes
 // of delivery, which rank highest.
 var receiptRank = map[string]int{"": 0, "accettazione": 1, "presa-in-carico": 2, "preavviso-errore-consegna": 3,
-	"avvenuta-consegna": 4, "non-accettazione": 4, "errore-consegna": 4, "rilevazione-virus": 4}
+	"avvenuta-consegna": 4, "non-accettazione": 5, "errore-consegna": 5, "rilevazione-virus": 5}
 
 // linkReceipt records a signed PEC receipt of one of our answers (by its
 // Message-ID): an event always, the delivery state only forward, and a
-// final failure marks the answer undelivered. It reports whether an
-// answer matched.
-func linkReceipt(ctx context.Context, tx *sql.Tx, refID, kind string, final bool, now time.Time, mailbox string) (bool, error) {
+// final failure marks the answer undelivered. The receipt must be about
+// our answer: it arrived on the mailbox that sent it, and daticert's
+// mittente and destinatari are the answer's sender and recipient — a
+// receipt of someone else's message carrying our Message-ID is not
+// linked. It reports whether an answer matched.
+func linkReceipt(ctx context.Context, tx *sql.Tx, d triage.Decision, now time.Time, mailbox string) (bool, error) {
 	var id, msg int64
-	var current string
-	err := tx.QueryRowContext(ctx, `SELECT id, message, delivery FROM outbox WHERE message_id = ?`,
-		strings.Trim(refID, "<> ")).Scan(&id, &msg, &current)
+	var current, from, rcpt, sentBy string
+	err := tx.QueryRowContext(ctx, `SELECT id, message, delivery, mail_from, rcpt, mailbox FROM outbox WHERE message_id = ?`,
+		strings.Trim(d.PECRef, "<> ")).Scan(&id, &msg, &current, &from, &rcpt, &sentBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("linking receipt: %w", err)
 	}
+	if sentBy != mailbox || !strings.EqualFold(from, d.PECReceiptFrom) || !containsFold(d.PECReceiptTo, rcpt) {
+		return false, nil
+	}
+	kind, final := d.PEC.Kind, d.PECFinalFailure
 	rank := receiptRank[kind]
 	if final {
 		rank = receiptRank["errore-consegna"]
@@ -274,4 +282,13 @@ func linkReceipt(ctx context.Context, tx *sql.Tx, refID, kind string, final bool
 		UndeliveredTotal.Add(1)
 	}
 	return true, addEvents(ctx, tx, now, msg, mailbox, event{"answer-delivery", map[string]any{"outbox": id, "receipt": kind, "final_failure": final}})
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(strings.TrimSpace(v), s) {
+			return true
+		}
+	}
+	return false
 }

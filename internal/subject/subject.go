@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Gestione is one gestione previdenziale and the words that name it.
@@ -29,7 +30,7 @@ type Result struct {
 
 // Parse reads a subject (already RFC 2047 decoded).
 func Parse(subject string, voc Vocabulary) Result {
-	s := stripPrefixes(normalize(subject))
+	s := stripPrefixes(normalize(bounded(subject)))
 	toks := tokenize(s)
 	var r Result
 	var cut []span
@@ -102,7 +103,7 @@ func SummaryLength(s string) int {
 // Mentions returns the first of phrases found in text as whole words,
 // regardless of case, accents and punctuation.
 func Mentions(text string, phrases []string) (string, bool) {
-	toks := tokenize(normalize(text))
+	toks := tokenize(normalize(bounded(text)))
 	for _, p := range phrases {
 		words := tokenize(p)
 		if len(words) == 0 {
@@ -115,4 +116,19 @@ func Mentions(text string, phrases []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// maxInput bounds what Parse and Mentions read, in bytes.
+const maxInput = 4096
+
+// bounded cuts s to maxInput bytes, on a character boundary.
+func bounded(s string) string {
+	if len(s) <= maxInput {
+		return s
+	}
+	i := maxInput
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }

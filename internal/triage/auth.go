@@ -19,12 +19,15 @@ const (
 // Authenticated reports a sender the gateway may believe.
 func Authenticated(auth string) bool { return auth == AuthPEC || auth == AuthPass }
 
-// authResult reads the first Authentication-Results header field (RFC
-// 8601) whose authserv-id is one of trusted, the office's own MTA, for the
-// domain of the From address: pass when DMARC passed for it (or, without
-// a DMARC verdict, DKIM passed with header.d that domain), fail when DMARC
-// failed for it, none otherwise. Fields of other authserv-ids are never
-// read: anyone can write them.
+// authResult reads the Authentication-Results header field (RFC 8601)
+// of the office's own MTA — the first one whose authserv-id is one of
+// trusted — for the domain of the From address: pass when DMARC passed
+// for it (or, without a DMARC verdict, DKIM passed with header.d that
+// domain), fail when DMARC failed for it, none otherwise. Fields of other
+// authserv-ids are never read: anyone can write them; and the office's
+// MTA must remove incoming fields that carry its own authserv-id (RFC 8601
+// 5), so only the first is read: a field that cannot be parsed gives none,
+// never the next one. Comments and quoted strings are removed first.
 func authResult(h textproto.Header, trusted []string) (string, string) {
 	from := strings.ToLower(addressOf(h.Get("From")))
 	_, domain, ok := strings.Cut(from, "@")
@@ -33,13 +36,32 @@ func authResult(h textproto.Header, trusted []string) (string, string) {
 	}
 	fields := h.FieldsByKey("Authentication-Results")
 	for fields.Next() {
-		id, results, err := authres.Parse(fields.Value())
-		if err != nil || !contains(trusted, strings.ToLower(id)) {
+		v := cleanAuthResults(fields.Value())
+		id, _, _ := strings.Cut(v, ";")
+		if f := strings.Fields(id); len(f) == 0 || !contains(trusted, strings.ToLower(f[0])) {
 			continue
 		}
-		return verdict(results, domain, id)
+		return verdict(parseResults(v), domain, strings.Fields(id)[0])
 	}
 	return AuthNone, fmt.Sprintf("no Authentication-Results of %s", strings.Join(trusted, ", "))
+}
+
+// parseResults parses the results of a cleaned field one by one (with
+// comments and quoted strings gone, a semicolon only ends a result): a
+// result the library cannot read (an unknown method or property, such as
+// ARC's header.oldest-pass) is left out, never the others.
+func parseResults(v string) []authres.Result {
+	id, rest, _ := strings.Cut(v, ";")
+	var out []authres.Result
+	for _, item := range strings.Split(rest, ";") {
+		if strings.TrimSpace(item) == "" {
+			continue
+		}
+		if _, rs, err := authres.Parse(id + "; " + item); err == nil {
+			out = append(out, rs...)
+		}
+	}
+	return out
 }
 
 // verdict reads one trusted field's results for the From domain.
@@ -48,7 +70,7 @@ func verdict(results []authres.Result, domain, id string) (string, string) {
 	for _, r := range results {
 		switch r := r.(type) {
 		case *authres.DMARCResult:
-			if r.From != "" && !strings.EqualFold(r.From, domain) {
+			if !strings.EqualFold(r.From, domain) { // a verdict for no domain, or another, says nothing of From
 				continue
 			}
 			switch r.Value {

@@ -32,6 +32,15 @@ func TestAuthResult(t *testing.T) {
 		"none at all":       {"From: info@odcec.fe.it\r\n", AuthNone},
 		"first trusted one": {"Authentication-Results: mx.inps.it; dmarc=fail header.from=odcec.fe.it\r\nAuthentication-Results: mx.inps.it; dmarc=pass header.from=odcec.fe.it\r\nFrom: info@odcec.fe.it\r\n", AuthFail},
 		"case of the id":    {"Authentication-Results: MX.INPS.IT; dmarc=pass header.from=odcec.fe.it\r\nFrom: info@odcec.fe.it\r\n", AuthPass},
+		// A semicolon in a comment or a quoted string never splits a result,
+		// nor makes the first field unreadable and the next (forged) one read.
+		"opendkim comment": {"Authentication-Results: mx.inps.it; dkim=pass (2048-bit key; unprotected) header.d=evil.example; dmarc=fail header.from=odcec.fe.it\r\n" +
+			"Authentication-Results: mx.inps.it; dmarc=pass header.from=odcec.fe.it\r\nFrom: info@odcec.fe.it\r\n", AuthFail},
+		"quoted mail from":   {"Authentication-Results: mx.inps.it; spf=pass smtp.mailfrom=\"x;dmarc=pass header.from=odcec.fe.it;a=b\"@evil.example; dmarc=fail header.from=odcec.fe.it\r\nFrom: info@odcec.fe.it\r\n", AuthFail},
+		"comment injection":  {"Authentication-Results: mx.inps.it; spf=pass (sender x;dmarc=pass header.from=odcec.fe.it) smtp.mailfrom=evil.example; dmarc=fail header.from=odcec.fe.it\r\nFrom: info@odcec.fe.it\r\n", AuthFail},
+		"arc beside":         {"Authentication-Results: mx.inps.it; arc=pass header.oldest-pass=0; dmarc=pass header.from=odcec.fe.it\r\nFrom: info@odcec.fe.it\r\n", AuthPass},
+		"genuine opendkim":   {"Authentication-Results: mx.inps.it; dkim=pass (2048-bit key; unprotected) header.d=odcec.fe.it header.i=@odcec.fe.it; dmarc=pass (p=none dis=none) header.from=odcec.fe.it\r\nFrom: info@odcec.fe.it\r\n", AuthPass},
+		"dmarc without from": {"Authentication-Results: mx.inps.it; dmarc=pass\r\nFrom: info@odcec.fe.it\r\n", AuthNone},
 	} {
 		if got, detail := authResult(header(t, tc.hdr), trusted); got != tc.want {
 			t.Errorf("%s: authResult = %s (%s), want %s", name, got, detail, tc.want)

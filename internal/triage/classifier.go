@@ -5,7 +5,6 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 
-	"gatewayd/internal/mailparse"
 	"gatewayd/internal/pec"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/subject"
@@ -23,6 +22,7 @@ type Rules struct {
 type view struct {
 	header         textproto.Header
 	deliveryReport bool
+	attachments    int
 }
 
 // Classify decides on one well-formed message (REQUIREMENTS C1–C8).
@@ -36,8 +36,12 @@ func (c *Rules) Classify(in Input) Decision {
 	}
 	v := c.judge(&d, in, res)
 	if res != nil && res.Certified && pec.IsReceiptKind(res.Kind) {
-		d.PECRef, d.PECFinalFailure = res.Ref, res.FinalFailure // links a receipt of our own answer to it
+		// links a receipt of our own answer to it, when it is about it
+		d.PECRef, d.PECFinalFailure, d.PECReceiptFrom, d.PECReceiptTo = res.Ref, res.FinalFailure, res.ReceiptFrom, res.Recipients
 		return d.with(Ignored, ReasonPECReceipt)
+	}
+	if res != nil && contains(lower(res.Signer), strings.ToLower(d.Sender)) {
+		d.Sender = "" // never answer the provider itself (a receipt or envelope that is not certified as such)
 	}
 	if isAutomatic(v.header, v.deliveryReport) {
 		return d.with(Ignored, ReasonAutomatic)
@@ -51,7 +55,7 @@ func (c *Rules) Classify(in Input) Decision {
 	case rules.RoleInstitutional:
 		c.institutional(&d, m)
 	case rules.RoleDURC:
-		c.durc(&d, m, in.Facts)
+		c.durc(&d, m, v.attachments)
 	case rules.RoleNormative:
 		if !c.fromOrdine(d, v, res) {
 			d.Reasons = append(d.Reasons, ReasonNotFromOrdine)
@@ -77,21 +81,44 @@ func needsPECCheck(h textproto.Header) bool {
 // judge fills the decision's subject, sender and its authentication from
 // the message the sender wrote, and returns that message's view.
 func (c *Rules) judge(d *Decision, in Input, res *PECResult) view {
+	defer func() { d.Subject = clipSubject(d.Subject) }()
 	if res != nil && res.Certified && (res.Kind == pec.KindTransport || res.Kind == pec.KindAnomaly) {
 		d.Subject, d.OriginalID = res.Subject, res.OrigID
-		if res.Kind == pec.KindTransport {
-			d.Sender, d.SenderAuth, d.AuthDetail = res.Sender, AuthPEC, "certified PEC: daticert mittente"
-		} else { // an ordinary mail the provider wrapped: nobody vouches for its sender
+		switch {
+		case res.Kind == pec.KindAnomaly: // an ordinary mail the provider wrapped: nobody vouches for its sender
 			d.SenderAuth, d.AuthDetail = AuthNone, "anomaly envelope: the original mail is not certified"
 			d.Sender = replyAddress(res.Inner, false)
+		case addressedTo(res.Recipients, in.Address):
+			d.Sender, d.SenderAuth, d.AuthDetail = res.Sender, AuthPEC, "certified PEC to this mailbox: daticert mittente"
+		default: // a genuine PEC for someone else, forwarded or replayed here: it vouches for nothing here
+			d.Sender, d.SenderAuth, d.AuthDetail = res.Sender, AuthNone, "certified PEC for another recipient"
 		}
-		return view{header: res.Inner}
+		return view{header: res.Inner, attachments: res.InnerAttachments}
 	}
 	h := in.Facts.Header
 	d.Subject = in.Facts.Subject
 	d.SenderAuth, d.AuthDetail = authResult(h, c.Rules.AuthServIDs)
 	d.Sender = replyAddress(h, d.SenderAuth == AuthPass)
-	return view{header: h, deliveryReport: in.Facts.DeliveryReport}
+	d.ReplyElsewhere = domainOf(d.Sender) != domainOf(addressOf(h.Get("From")))
+	return view{header: h, deliveryReport: in.Facts.DeliveryReport, attachments: in.Facts.Attachments}
+}
+
+// MaxSubject bounds the subject the parsers read, in characters: no
+// OGGETTO is longer, and a hostile one of megabytes costs nothing.
+const MaxSubject = 1000
+
+func clipSubject(s string) string {
+	if len(s) <= MaxSubject {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == MaxSubject {
+			return s[:i]
+		}
+		n++
+	}
+	return s
 }
 
 // fromOrdine: a certified PEC from one of the Ordine's addresses, or a
@@ -158,6 +185,14 @@ func (c *Rules) pecIntake(d *Decision, res PECResult, m *rules.Mailbox) {
 	}
 }
 
+func lower(list []string) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = strings.ToLower(strings.TrimSpace(v))
+	}
+	return out
+}
+
 func addressedTo(recipients []string, addr string) bool {
 	for _, r := range recipients {
 		if strings.EqualFold(strings.TrimSpace(r), addr) {
@@ -217,7 +252,7 @@ func (c *Rules) institutional(d *Decision, m *rules.Mailbox) {
 
 // durc: the codice fiscale is required, the topic must be DURC (C3), and
 // a riscontro to a preavviso carries its evidence attached (Milan 3).
-func (c *Rules) durc(d *Decision, m *rules.Mailbox, f mailparse.Facts) {
+func (c *Rules) durc(d *Decision, m *rules.Mailbox, attachments int) {
 	c.fields(d)
 	if _, ok := subject.Mentions(d.Subject, c.Rules.DURC.Keywords); !ok {
 		d.Reasons = append(d.Reasons, ReasonWrongMailbox)
@@ -225,7 +260,7 @@ func (c *Rules) durc(d *Decision, m *rules.Mailbox, f mailparse.Facts) {
 		return
 	}
 	requireCF(d)
-	if _, riscontro := subject.Mentions(d.Subject, c.Rules.DURC.Riscontro); riscontro && f.Attachments == 0 {
+	if _, riscontro := subject.Mentions(d.Subject, c.Rules.DURC.Riscontro); riscontro && attachments == 0 {
 		d.Reasons = append(d.Reasons, ReasonMissingEvidence)
 	}
 }

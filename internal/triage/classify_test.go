@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +77,21 @@ func TestClassify_anomalyAnswersInnerSender(t *testing.T) {
 	m.InnerExtra = "Reply-To: segreteria@altrove.example\r\n"
 	if d := classify(t, r, ca, box, ca.Envelope(m)); d.Sender != "studio@bianchi.it" {
 		t.Errorf("anomaly with a Reply-To elsewhere answered to %s", d.Sender)
+	}
+}
+
+// TestClassify_hugeSubject: a subject of a megabyte is judged by its
+// first MaxSubject characters, at once (no quadratic name matching).
+func TestClassify_hugeSubject(t *testing.T) {
+	r, err := rules.Load("../../rules/ferrara")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := pectest.NewCA("pec.test.it", pectest.Options{})
+	subj := "RSSMRA85T10A562S lavoratori domestici " + strings.Repeat("R", 1<<20)
+	raw := []byte("From: studio@bianchi.it\r\nTo: GestioneCredito.Ferrara@inps.it\r\nMessage-ID: <huge@x>\r\nSubject: " + subj + "\r\n\r\ntesto\r\n")
+	d := classify(t, r, ca, "GestioneCredito.Ferrara@inps.it", raw)
+	if len([]rune(d.Subject)) > triage.MaxSubject || d.Outcome != triage.Refused {
+		t.Errorf("huge subject: %d characters kept, outcome %s %v", len([]rune(d.Subject)), d.Outcome, d.Reasons)
 	}
 }

@@ -38,7 +38,9 @@ func spans(words []string, code func(string) string, want string) [][2]int {
 	for i := range words {
 		joined := ""
 		for j := i; j < len(words) && j < i+3; j++ {
-			joined += words[j]
+			if joined += words[j]; len(joined) > maxNameWord {
+				break
+			}
 			if code(joined) == want {
 				out = append(out, [2]int{i, j + 1})
 			}
@@ -61,15 +63,19 @@ func letterWords(s string) []string {
 
 func isVowel(r rune) bool { return strings.ContainsRune("AEIOU", r) }
 
+// maxNameWord bounds the words tried as names: none is longer.
+const maxNameWord = 40
+
 func split(w string) (cons, vows string) {
+	var c, v strings.Builder
 	for _, r := range w {
 		if isVowel(r) {
-			vows += string(r)
+			v.WriteRune(r)
 		} else {
-			cons += string(r)
+			c.WriteRune(r)
 		}
 	}
-	return cons, vows
+	return c.String(), v.String()
 }
 
 // surnameCode is the three letters a surname gives a codice fiscale.

@@ -28,6 +28,14 @@ type PECResult struct {
 	Ref        string           // receipts: daticert's msgid, the message the receipt is about
 	// FinalFailure: a receipt that ends the delivery for good.
 	FinalFailure bool
+	// ReceiptFrom and Recipients (daticert's mittente and destinatari) say
+	// whose message a receipt is about.
+	ReceiptFrom string
+	// InnerAttachments counts the files attached to the original.
+	InnerAttachments int
+	// Signer are the addresses in the provider's certificate: never a
+	// sender to answer.
+	Signer []string
 }
 
 // PECChecker verifies PEC envelopes (REQUIREMENTS C1, C8).
@@ -74,8 +82,12 @@ func resultOf(e *pec.Envelope) PECResult {
 		res.OrigID = strings.Trim(strings.TrimSpace(e.Original.Get("Message-Id")), "<>")
 		res.Subject = mailparse.DecodeHeader(e.Original.Get("Subject"))
 	}
+	res.InnerAttachments = e.OriginalAttachments
+	if e.SignerEmail != "" {
+		res.Signer = strings.Split(e.SignerEmail, ",")
+	}
 	if d := e.Daticert; d != nil && res.Kind != "" {
-		res.Recipients, res.Ref = d.Destinatari, d.MsgID
+		res.Recipients, res.Ref, res.ReceiptFrom = d.Destinatari, d.MsgID, d.Mittente
 		if res.Kind == pec.KindTransport {
 			res.Sender = d.Mittente
 			if res.Subject == "" {

@@ -62,6 +62,11 @@ type Decision struct {
 	PECRef string `json:"pec_ref,omitempty"`
 	// PECFinalFailure: the receipt says our answer was not delivered, for good.
 	PECFinalFailure bool `json:"pec_final_failure,omitempty"`
+	// PECReceiptFrom and PECReceiptTo are whose message a receipt is about
+	// (daticert's mittente and destinatari): a receipt is linked to our
+	// answer only when they are its sender and recipient.
+	PECReceiptFrom string   `json:"pec_receipt_from,omitempty"`
+	PECReceiptTo   []string `json:"pec_receipt_to,omitempty"`
 	// OriginalID is the Message-ID of the message the sender wrote, when
 	// it differs from the one received (the original inside a PEC).
 	OriginalID string `json:"original_id,omitempty"`
@@ -69,6 +74,10 @@ type Decision struct {
 	// none (see Authenticated); AuthDetail says by what.
 	SenderAuth string `json:"sender_auth,omitempty"`
 	AuthDetail string `json:"auth_detail,omitempty"`
+	// ReplyElsewhere: the answer goes to a Reply-To outside From's domain
+	// (honoured for an authenticated sender, but counted as unauthenticated
+	// against that address's daily limit).
+	ReplyElsewhere bool `json:"reply_elsewhere,omitempty"`
 }
 
 // PECInfo is what the PEC check found.

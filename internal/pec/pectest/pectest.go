@@ -124,6 +124,10 @@ type Message struct {
 	// AnomalyDaticert adds a daticert.xml to an anomaly envelope ("errore"),
 	// which providers often leave out.
 	AnomalyDaticert bool
+	// Latin1 writes daticert.xml in ISO-8859-1, as some providers do.
+	Latin1 bool
+	// Attachment adds a PDF attached to the original message.
+	Attachment bool
 }
 
 var receiptSubjects = map[string]string{
@@ -154,6 +158,13 @@ func (ca *CA) Envelope(m Message) []byte {
 }
 
 func originalMessage(m Message) string {
+	if m.Attachment {
+		return fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <orig-%s>\r\n%sMIME-Version: 1.0\r\n"+
+			"Content-Type: multipart/mixed; boundary=\"orig-b\"\r\n\r\n--orig-b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n"+
+			"--orig-b\r\nContent-Type: application/pdf; name=\"quietanza.pdf\"\r\nContent-Disposition: attachment; filename=\"quietanza.pdf\"\r\n"+
+			"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--orig-b--\r\n", m.Sender, m.To, m.Subject, m.Date.Format(time.RFC1123Z),
+			m.MessageID, m.InnerExtra, m.Body)
+	}
 	return fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <orig-%s>\r\n%sMIME-Version: 1.0\r\n"+
 		"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", m.Sender, m.To, m.Subject, m.Date.Format(time.RFC1123Z), m.MessageID,
 		m.InnerExtra, m.Body)
@@ -206,7 +217,11 @@ func signedPart(m Message, original string) []byte {
 	fmt.Fprintf(&b, "Messaggio di tipo %s relativo a %q.\r\n%s\r\n", m.Kind, m.Subject, m.Body)
 	if m.Kind != "errore" || m.AnomalyDaticert {
 		b.WriteString("--mixed-b\r\nContent-Type: application/xml; name=\"daticert.xml\"\r\nContent-Disposition: inline; filename=\"daticert.xml\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-		b.WriteString(wrap76(base64.StdEncoding.EncodeToString([]byte(daticert(m)))))
+		x := daticert(m)
+		if m.Latin1 {
+			x = latin1(strings.Replace(x, `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1))
+		}
+		b.WriteString(wrap76(base64.StdEncoding.EncodeToString([]byte(x))))
 	}
 	if m.Kind == "posta-certificata" || m.Kind == "errore" {
 		b.WriteString("--mixed-b\r\nContent-Type: message/rfc822; name=\"postacert.eml\"\r\nContent-Disposition: inline; filename=\"postacert.eml\"\r\n\r\n")
@@ -214,6 +229,18 @@ func signedPart(m Message, original string) []byte {
 	}
 	b.WriteString("--mixed-b--\r\n")
 	return []byte(b.String())
+}
+
+// latin1 encodes s in ISO-8859-1 (characters beyond it become '?').
+func latin1(s string) string {
+	out := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r > 0xff {
+			r = '?'
+		}
+		out = append(out, byte(r))
+	}
+	return string(out)
 }
 
 func wrap76(s string) string {
