@@ -48,6 +48,11 @@ commands:
                            decide on one message as the daemon would; JSON on stdout
   deadlines --rules DIR --mailbox ADDRESS --at RFC3339
                            the due date and every step of the mailbox's ladder; JSON on stdout
+  cases    --config FILE list [--mailbox NAME] [--state open|overdue|waiting|closed] [--json]
+                           the cases: due date, state, ladder level, next step
+  case     --config FILE show PROTOCOL | close PROTOCOL --outcome answered|unsatisfactory|withdrawn
+           | wait PROTOCOL | forward PROTOCOL
+                           a case's timeline; close it; put it on the professional; forward to the region
   outbox   --config FILE list [STATE] | show ID | retry ID
                            the automatic answers: list, show one as sent, queue one again
   show     --config FILE PROTOCOL|ID
@@ -76,6 +81,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdShow(args[1:], stdout, stderr)
 	case "deadlines":
 		return cmdDeadlines(args[1:], stdout, stderr)
+	case "cases":
+		return cmdCases(args[1:], stdout, stderr)
+	case "case":
+		return cmdCase(args[1:], stdout, stderr)
 	case "outbox":
 		return cmdOutbox(args[1:], stdout, stderr)
 	case "demo":

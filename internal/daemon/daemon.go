@@ -36,6 +36,7 @@ type Daemon struct {
 	office        atomic.Pointer[office]
 	store         *store.Store
 	sender        *outbox.Sender
+	scheduler     *deadlines.Scheduler
 }
 
 // Open opens the store; Run then starts the mailboxes.
@@ -59,8 +60,16 @@ func (d *Daemon) Open(ctx context.Context) error {
 		return fmt.Errorf("opening store: %w", err)
 	}
 	d.store = st
+	d.sender = &outbox.Sender{Store: d.store, Log: d.Log, Now: d.Now}
+	d.sender.Init()
+	d.scheduler = &deadlines.Scheduler{Store: st, Office: func() *answer.Office { return &d.office.Load().Office },
+		Config: d.Config, Now: d.Now, Log: d.Log, Queued: d.sender.Poke}
 	return nil
 }
+
+// Deadlines returns the scheduler of the deadlines (the demo and tests run
+// its passes on a simulated clock).
+func (d *Daemon) Deadlines() *deadlines.Scheduler { return d.scheduler }
 
 // Store returns the open store.
 func (d *Daemon) Store() *store.Store { return d.store }
@@ -85,8 +94,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if backoff == (outbox.Backoff{}) {
 		backoff = outbox.Backoff{Base: d.Config.Outbox.MinBackoff, Max: d.Config.Outbox.MaxBackoff}
 	}
-	d.sender = &outbox.Sender{Store: d.store, Accounts: accounts, Log: d.Log, Backoff: backoff, Now: d.Now}
-	d.sender.Init()
+	d.sender.Accounts, d.sender.Backoff = accounts, backoff
 	if !d.Config.Shadow {
 		wg.Go(func() { d.sender.Run(ctx) })
 	}
@@ -102,6 +110,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		wg.Go(func() { w.Run(ctx) })
 	}
+	wg.Go(func() { d.scheduler.Run(ctx) })
 	d.Log.Info("gatewayd running", "office", d.Config.Office.Code, "mailboxes", len(d.Config.Mailboxes))
 	<-ctx.Done()
 	wg.Wait()

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 
@@ -59,5 +60,13 @@ func (d *Daemon) Reload() error {
 	}
 	d.office.Store(newOffice(r, t))
 	d.Log.Info("rules reloaded", "dir", d.Config.RulesDir)
+	if d.scheduler != nil {
+		d.scheduler.Reschedule()
+		if n, err := d.scheduler.Recompute(context.Background()); err != nil {
+			d.Log.Error("recomputing open cases' dates", "err", err)
+		} else if n > 0 {
+			d.Log.Info("calendar changed: due dates recomputed", "cases", n)
+		}
+	}
 	return nil
 }

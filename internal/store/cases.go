@@ -153,10 +153,10 @@ func (t *Tx) TakeStep(ctx context.Context, c Case, level string, dueDay time.Tim
 		detail["outbox"], detail["to"], detail["cc"] = t.lastOutbox, mail.To, mail.Cc
 	}
 	state := c.State
-	if c.Ladder == "risposta" && state == CaseOpen {
+	if LadderKind(c.Ladder) == "risposta" && state == CaseOpen {
 		state = CaseOverdue
 	}
-	if c.Ladder == "attesa" && !skipped {
+	if LadderKind(c.Ladder) == "attesa" && !skipped {
 		if _, err := t.tx.ExecContext(ctx, `UPDATE cases SET delays = delays + 1 WHERE id = ? AND level = ''`, c.ID); err != nil {
 			return fmt.Errorf("counting delay: %w", err)
 		}
@@ -186,6 +186,14 @@ func (t *Tx) Transition(ctx context.Context, c Case, state, ladder string, ancho
 	return t.CaseEvent(ctx, c, "case-"+state, why)
 }
 
+// LadderKind is a case's ladder without its round: a ladder entered again
+// (the office asks the professional a second time) is "attesa@DAY", so
+// that each round's levels are taken once each.
+func LadderKind(ladder string) string {
+	k, _, _ := strings.Cut(ladder, "@")
+	return k
+}
+
 // levelAfter keeps the level when the ladder stays, else starts anew.
 func levelAfter(c Case, ladder string) string {
 	if c.Ladder == ladder {
@@ -203,6 +211,15 @@ func (t *Tx) Close(ctx context.Context, c Case, state, outcome string, at time.T
 	}
 	why["outcome"], why["replied_at"] = outcome, ts(at)
 	return t.CaseEvent(ctx, c, "case-"+state, why)
+}
+
+// CaseByProtocol reads one case by its protocol number.
+func (t *Tx) CaseByProtocol(ctx context.Context, protocol string) (Case, error) {
+	c, err := scanCase(t.tx.QueryRowContext(ctx, `SELECT `+caseCols+` FROM cases WHERE protocol = ?`, protocol))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("case %s: %w", protocol, ErrNotFound)
+	}
+	return c, err
 }
 
 // CaseByID reads one case in the transaction.
@@ -332,4 +349,35 @@ func parseDay(v string) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// CaseFacts are what a deadline mail says of a case's message.
+type CaseFacts struct {
+	Subject       string
+	CodiceFiscale string
+	MessageID     string // the original's (for a PEC, the message inside the envelope)
+	ReceivedAt    time.Time
+}
+
+// CaseFacts reads the facts of a case's message.
+func (t *Tx) CaseFacts(ctx context.Context, c Case) (CaseFacts, error) {
+	var f CaseFacts
+	var received string
+	err := t.tx.QueryRowContext(ctx, `SELECT coalesce(json_extract(decision, '$.subject'), subject), codice_fiscale,
+		coalesce(nullif(json_extract(decision, '$.original_id'), ''), message_id), received_at FROM messages WHERE id = ?`,
+		c.Message).Scan(&f.Subject, &f.CodiceFiscale, &f.MessageID, &received)
+	if err != nil {
+		return f, fmt.Errorf("reading case %d's message: %w", c.ID, err)
+	}
+	f.ReceivedAt = parseTS(received)
+	return f, nil
+}
+
+// SetDue records a due date recomputed (the calendar changed) and the next
+// step it moves.
+func (t *Tx) SetDue(ctx context.Context, c Case, due, next time.Time) error {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE cases SET due = ?, next_step_at = ? WHERE id = ?`, day(due), tsOrEmpty(next), c.ID); err != nil {
+		return fmt.Errorf("recomputing due date: %w", err)
+	}
+	return t.CaseEvent(ctx, c, "due-recomputed", map[string]any{"was": day(c.Due), "due": day(due), "next_step": tsOrEmpty(next)})
 }

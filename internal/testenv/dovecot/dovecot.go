@@ -225,11 +225,18 @@ func (s *Server) Client(user, password string) *imapclient.Client {
 // Append appends raw messages to folder with c, creating it when missing.
 func Append(t T, c *imapclient.Client, folder string, msgs ...[]byte) {
 	t.Helper()
+	AppendAt(t, c, folder, time.Time{}, msgs...)
+}
+
+// AppendAt appends msgs to folder with the given INTERNALDATE (zero: now),
+// creating the folder when needed.
+func AppendAt(t T, c *imapclient.Client, folder string, at time.Time, msgs ...[]byte) {
+	t.Helper()
 	if folder != "INBOX" {
 		c.Create(folder, nil).Wait() // ALREADYEXISTS is fine
 	}
 	for _, m := range msgs {
-		cmd := c.Append(folder, int64(len(m)), nil)
+		cmd := c.Append(folder, int64(len(m)), &imap.AppendOptions{Time: at})
 		if _, err := cmd.Write(m); err != nil {
 			t.Fatalf("append: %v", err)
 		}

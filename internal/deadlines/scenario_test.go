@@ -1,0 +1,228 @@
+package deadlines_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+
+	"gatewayd/internal/clock"
+	"gatewayd/internal/smtpsink"
+	"gatewayd/internal/testenv"
+	"gatewayd/internal/testenv/dovecot"
+	"gatewayd/internal/testenv/gateway"
+)
+
+func rome(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, clock.Rome) }
+
+// office is a daemon on a simulated clock with one Dovecot mailbox and an
+// SMTP sink, for the ladders' scenarios.
+type office struct {
+	t     *testing.T
+	clk   *clock.Settable
+	srv   *dovecot.Server
+	sink  *smtpsink.Sink
+	gw    *gateway.Running
+	state string
+	user  string
+}
+
+func startOffice(t *testing.T, rulesDir, address string, now time.Time) *office {
+	t.Helper()
+	o := &office{t: t, clk: clock.NewSettable(now), sink: gateway.StartSink(t), user: "box"}
+	o.srv = dovecot.Start(t, map[string]string{o.user: "pw"})
+	o.state = t.TempDir()
+	cfg := testenv.Config(t, o.state, testenv.Mailbox{Name: "box", Address: address, Addr: o.srv.Addr(), User: o.user,
+		Password: "pw", SMTPAddr: o.sink.Addr})
+	cfg.RulesDir = rulesDir
+	o.gw = gateway.Start(t, cfg, o.clk.Now, nil)
+	return o
+}
+
+// receive delivers a mail that reached the mailbox at `at` and waits for
+// its decision.
+func (o *office) receive(at time.Time, from, to, subject string) {
+	o.t.Helper()
+	id := fmt.Sprintf("m%d@studio.example.it", at.UnixNano())
+	raw := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s>\r\n\r\nTesto.\r\n", from, to, subject,
+		at.Format(time.RFC1123Z), id)
+	c := o.srv.Client(o.user, "pw")
+	n := dovecot.Count(o.t, c, "gatewayd/accepted")
+	dovecot.AppendAt(o.t, c, "INBOX", at, []byte(raw))
+	testenv.Eventually(o.t, 20*time.Second, func() (bool, string) {
+		return dovecot.Count(o.t, c, "gatewayd/accepted") == n+1, "the mail was not accepted"
+	})
+}
+
+// passAt runs the scheduler's pass at a simulated time.
+func (o *office) passAt(at time.Time) {
+	o.t.Helper()
+	o.clk.Set(at)
+	if _, err := o.gw.D.Deadlines().Pass(context.Background()); err != nil {
+		o.t.Fatal(err)
+	}
+}
+
+// notices waits for n deadline mails (subjects not "Protocollo …") in the
+// sink and returns them: subject → envelope recipients.
+func (o *office) notices(n int) map[string][]string {
+	o.t.Helper()
+	var out map[string][]string
+	testenv.Eventually(o.t, 20*time.Second, func() (bool, string) {
+		out = map[string][]string{}
+		for _, m := range o.sink.Messages() {
+			r, err := mail.CreateReader(bytes.NewReader(m.Raw))
+			if err != nil {
+				continue
+			}
+			subj, _ := r.Header.Subject()
+			if !strings.HasPrefix(subj, "Protocollo ") && !strings.HasPrefix(subj, "Non presa in carico") {
+				out[subj] = m.To
+			}
+		}
+		return len(out) == n, fmt.Sprintf("%d deadline mails received, want %d: %v", len(out), n, out)
+	})
+	return out
+}
+
+// body returns the decoded text of the first mail whose subject starts so.
+func (o *office) body(prefix string) string {
+	for _, m := range o.sink.Messages() {
+		r, err := mail.CreateReader(bytes.NewReader(m.Raw))
+		if err != nil {
+			continue
+		}
+		if subj, _ := r.Header.Subject(); strings.HasPrefix(subj, prefix) {
+			p, err := r.NextPart()
+			if err != nil {
+				return ""
+			}
+			var b bytes.Buffer
+			b.ReadFrom(p.Body)
+			return b.String()
+		}
+	}
+	return ""
+}
+
+func (o *office) caseState(protocol string) (state, level string, steps int) {
+	db := testenv.OpenDB(o.t, o.state)
+	db.QueryRow(`SELECT state, level FROM cases WHERE protocol = ?`, protocol).Scan(&state, &level)
+	steps = testenv.Int(o.t, db, `SELECT count(*) FROM case_steps s JOIN cases c ON c.id = s.case_id WHERE c.protocol = ?`, protocol)
+	return
+}
+
+// TestScenario_ferrara: the README's example through Dovecot and the SMTP
+// sink: received Monday 23 Nov 2026 10:00, due Monday 7 Dec; the
+// sollecito on Wednesday 9 Dec at 08:30 (8 Dec is a holiday) to the
+// responsabile Agenzia Flussi, Cc the Direttore; the escalation on Monday
+// 21 Dec to the Direzione regionale, Cc the Ordine; each once.
+func TestScenario_ferrara(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
+		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	const p = "INPS.FE.2026.0000001"
+	o.passAt(rome(2026, 12, 7, 17, 0)) // the due date itself: nothing yet
+	o.passAt(rome(2026, 12, 8, 8, 30)) // a holiday: nothing
+	if state, _, steps := o.caseState(p); state != "open" || steps != 0 {
+		t.Fatalf("before the sollecito: %s with %d steps", state, steps)
+	}
+	o.passAt(rome(2026, 12, 9, 8, 30))
+	got := o.notices(1)
+	want := "SOLLECITO - Protocollo " + p + " - RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025"
+	if rc := got[want]; strings.Join(rc, " ") != "responsabile.agenziaflussi.ferrara@inps.it direttore.provinciale.ferrara@inps.it" {
+		t.Errorf("sollecito %q to %v", want, got)
+	}
+	body := o.body("SOLLECITO")
+	for _, want := range []string{p, "23/11/2026 alle 10:00", "GestioneCredito.Ferrara@inps.it", "studio@bianchi.it",
+		"RSSMRA85T10A562S", "richiesta sgravio avviso 2025", "Message-ID:", "@studio.example.it>", "07/12/2026", "1 giorno lavorativo di ritardo"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the sollecito lacks %q:\n%s", want, body)
+		}
+	}
+	o.passAt(rome(2026, 12, 9, 9, 30)) // again the same day: nothing more
+	o.passAt(rome(2026, 12, 18, 8, 30))
+	if state, level, _ := o.caseState(p); state != "overdue" || level != "sollecito" {
+		t.Errorf("after the sollecito: %s at %s", state, level)
+	}
+	o.passAt(rome(2026, 12, 21, 8, 30))
+	got = o.notices(2)
+	if rc := got["ESCALATION - Protocollo "+p+" - RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025"]; strings.Join(rc, " ") !=
+		"direzione.emiliaromagna@inps.it info@odcec.fe.it" {
+		t.Errorf("escalation: %v", got)
+	}
+	o.passAt(rome(2026, 12, 22, 8, 30))
+	o.notices(2)
+	if _, level, steps := o.caseState(p); level != "escalation" || steps != 2 {
+		t.Errorf("after the escalation: level %s, %d steps", level, steps)
+	}
+}
+
+// TestScenario_catchUpOnce: a daemon stopped across both dates takes only
+// the level the case is at now; the one crossed is recorded as skipped.
+func TestScenario_catchUpOnce(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
+		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	o.passAt(rome(2027, 1, 4, 9, 0))
+	o.passAt(rome(2027, 1, 5, 9, 0))
+	got := o.notices(1)
+	for subj := range got {
+		if !strings.HasPrefix(subj, "ESCALATION") {
+			t.Errorf("after the downtime: %q, want only the escalation", subj)
+		}
+	}
+	db := testenv.OpenDB(t, o.state)
+	if n := testenv.Int(t, db, `SELECT count(*) FROM case_steps WHERE level = 'sollecito' AND skipped = 1`); n != 1 {
+		t.Errorf("%d skipped sollecito steps, want 1", n)
+	}
+	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'step-skipped'`); n != 1 {
+		t.Errorf("%d step-skipped events, want 1", n)
+	}
+}
+
+// TestScenario_milan: from Friday 4 Dec 2026 (7 Dec Sant'Ambrogio and 8
+// Dec inside): due Thursday 17, the agency's responsible on Friday 18,
+// URP and Customer Care on Thursday 31, the final notice on 11 Jan 2027.
+func TestScenario_milan(t *testing.T) {
+	dir := t.TempDir()
+	if err := copyRules(dir, "milano"); err != nil {
+		t.Fatal(err)
+	}
+	o := startOffice(t, dir, "Direzione.milanonord@inps.it", rome(2026, 12, 4, 10, 5))
+	o.receive(rome(2026, 12, 4, 10, 0), "impresa@edilrossi.it", "Direzione.milanonord@inps.it",
+		"RSSMRA85T10A562S - commercianti - variazione sede")
+	for _, at := range []time.Time{rome(2026, 12, 17, 16, 0), rome(2026, 12, 18, 8, 30), rome(2026, 12, 30, 8, 30),
+		rome(2026, 12, 31, 8, 30), rome(2027, 1, 8, 8, 30), rome(2027, 1, 11, 8, 30)} {
+		o.passAt(at)
+	}
+	got := o.notices(3)
+	var p string
+	testenv.OpenDB(t, o.state).QueryRow(`SELECT protocol FROM cases`).Scan(&p)
+	for prefix, rcpts := range map[string]string{
+		"SOLLECITO":     "giusep.carbone@inps.it",
+		"ESCALATION":    "urp.milano@inps.it camilla.cosi@inps.it giusep.carbone@inps.it",
+		"AVVISO FINALE": "urp.milano@inps.it giusep.carbone@inps.it camilla.cosi@inps.it",
+	} {
+		subj := prefix + " - Protocollo " + p + " - RSSMRA85T10A562S - commercianti - variazione sede"
+		if strings.Join(got[subj], " ") != rcpts {
+			t.Errorf("%s to %v, want %s (all: %v)", prefix, got[subj], rcpts, got)
+		}
+	}
+	db := testenv.OpenDB(t, o.state)
+	rows, _ := db.Query(`SELECT level, due_day FROM case_steps ORDER BY rowid`)
+	defer rows.Close()
+	var days []string
+	for rows.Next() {
+		var l, d string
+		rows.Scan(&l, &d)
+		days = append(days, l+" "+d)
+	}
+	if strings.Join(days, ", ") != "sollecito 2026-12-18, escalation 2026-12-31, avviso-finale 2027-01-11" {
+		t.Errorf("steps %v", days)
+	}
+}

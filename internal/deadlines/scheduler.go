@@ -1,0 +1,350 @@
+package deadlines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"gatewayd/internal/answer"
+	"gatewayd/internal/clock"
+	"gatewayd/internal/config"
+	"gatewayd/internal/rules"
+	"gatewayd/internal/store"
+)
+
+// Store is what the scheduler needs of the store: the due cases, found
+// through an index, and a transaction per case.
+type Store interface {
+	DueCases(ctx context.Context, now time.Time, limit int) ([]store.Case, error)
+	OpenCases(ctx context.Context) ([]store.Case, error)
+	Update(ctx context.Context, f func(ctx context.Context, tx *store.Tx) error) error
+}
+
+// PanicsTotal counts the panics the scheduler recovered from.
+var PanicsTotal atomic.Int64
+
+// Scheduler takes the ladders' steps: one goroutine owns it, with a cron
+// schedule from the rules (working days at their hour, Europe/Rome), and
+// it catches up once at start. Each step is recorded with its UNIQUE
+// (case, ladder, level) key in the transaction that enqueues its mail.
+type Scheduler struct {
+	Store  Store
+	Office func() *answer.Office // the rules and templates in force
+	Config *config.Config        // the mailboxes' accounts; shadow mode
+	Now    clock.Clock
+	Log    *slog.Logger
+	Queued func() // wakes the outbox after a pass enqueued mail
+
+	mu    sync.Mutex // one pass at a time
+	cron  *cron.Cron
+	entry cron.EntryID
+}
+
+// batch bounds the cases read per query of a pass.
+const batch = 500
+
+// Result counts what a pass did.
+type Result struct {
+	Due, Taken, Skipped int
+}
+
+// Run runs the schedule until ctx ends: a pass at start (catching up on
+// what fell due while the daemon was down) and one at each scheduled time.
+func (s *Scheduler) Run(ctx context.Context) {
+	s.cron = cron.New(cron.WithLocation(clock.Rome), cron.WithChain(cron.Recover(cron.DiscardLogger)))
+	s.Reschedule()
+	s.cron.Start()
+	s.guardedPass(ctx)
+	<-ctx.Done()
+	<-s.cron.Stop().Done()
+}
+
+// Reschedule sets the cron entry from the rules in force (after a reload).
+func (s *Scheduler) Reschedule() {
+	if s.cron == nil {
+		return
+	}
+	if s.entry != 0 {
+		s.cron.Remove(s.entry)
+	}
+	h := 8*time.Hour + 30*time.Minute
+	if o := s.Office(); o != nil && o.Rules != nil && o.Rules.Deadlines != nil {
+		h = o.Rules.Deadlines.Hour
+	}
+	spec := fmt.Sprintf("%d %d * * 1-5", int(h.Minutes())%60, int(h.Hours()))
+	id, err := s.cron.AddFunc(spec, func() { s.guardedPass(context.Background()) })
+	if err != nil {
+		s.Log.Error("scheduling the deadlines", "spec", spec, "err", err)
+		return
+	}
+	s.entry = id
+	s.Log.Info("deadlines scheduled", "spec", spec, "zone", "Europe/Rome")
+}
+
+// guardedPass runs a pass, logging and counting a panic instead of dying.
+func (s *Scheduler) guardedPass(ctx context.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			PanicsTotal.Add(1)
+			s.Log.Error("panic in the deadlines pass", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	res, err := s.Pass(ctx)
+	if err != nil {
+		s.Log.Error("deadlines pass failed: it is taken again at the next scheduled time", "err", err)
+	}
+	if res.Due > 0 {
+		s.Log.Info("deadlines pass", "due", res.Due, "taken", res.Taken, "skipped", res.Skipped)
+	}
+}
+
+// Pass takes every step that fell due: only on a working day within
+// office hours (mail never leaves at night or on a holiday). A case that
+// crossed several levels while the daemon was down gets only the level it
+// is at now; the others are recorded as skipped.
+func (s *Scheduler) Pass(ctx context.Context) (Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res Result
+	o := s.Office()
+	if o == nil || o.Rules == nil || o.Rules.Deadlines == nil {
+		return res, nil
+	}
+	now := s.Now.Now()
+	if !inOfficeHours(o.Rules, now) {
+		return res, nil
+	}
+	seen := map[int64]bool{}
+	for {
+		cases, err := s.Store.DueCases(ctx, now, batch)
+		if err != nil {
+			return res, err
+		}
+		fresh := 0
+		for _, c := range cases {
+			if seen[c.ID] {
+				continue
+			}
+			seen[c.ID], fresh = true, fresh+1
+			res.Due++
+			if err := s.Store.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+				return s.step(ctx, tx, o, c.ID, now, &res)
+			}); err != nil {
+				return res, fmt.Errorf("case %s: %w", c.Protocol, err)
+			}
+		}
+		if fresh == 0 || len(cases) < batch {
+			break
+		}
+	}
+	if res.Taken > 0 && s.Queued != nil {
+		s.Queued()
+	}
+	return res, nil
+}
+
+// inOfficeHours: a working day, between the rules' office hours.
+func inOfficeHours(r *rules.Rules, now time.Time) bool {
+	if !r.Calendar.IsWorkday(now) {
+		return false
+	}
+	since := now.In(clock.Rome).Sub(clock.Day(now))
+	return since >= r.Deadlines.OfficeFrom && since < r.Deadlines.OfficeTo
+}
+
+// step takes what is due of one case, in its own transaction.
+func (s *Scheduler) step(ctx context.Context, tx *store.Tx, o *answer.Office, id int64, now time.Time, res *Result) error {
+	c, err := tx.CaseByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !c.Open() {
+		return tx.SetNextStep(ctx, c, time.Time{})
+	}
+	r := o.Rules
+	m, ok := r.Mailbox(c.Address)
+	steps := Dates(r, r.Deadlines.Ladder(store.LadderKind(c.Ladder), m), m, anchorsOf(c), c.Sender)
+	if !ok || len(steps) == 0 {
+		return tx.SetNextStep(ctx, c, time.Time{})
+	}
+	today := clock.Day(now)
+	at := -1
+	for i, st := range steps {
+		if !st.Date.After(today) {
+			at = i
+		}
+	}
+	if at < 0 { // not due after all (the calendar changed): wait for the first
+		return tx.SetNextStep(ctx, c, At(r, steps[0].Date))
+	}
+	taken, err := tx.StepsOf(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	done := map[string]bool{}
+	var sent []string
+	for _, t := range taken {
+		if t.Ladder == c.Ladder {
+			done[t.Level] = true
+			if !t.Skipped {
+				sent = append(sent, fmt.Sprintf("%s (%s)", t.Level, t.DueDay.Format("02/01/2006")))
+			}
+		}
+	}
+	next := time.Time{}
+	if at+1 < len(steps) {
+		next = At(r, steps[at+1].Date)
+	}
+	for i := 0; i < at; i++ {
+		if !done[steps[i].Level.Name] {
+			if err := tx.TakeStep(ctx, c, steps[i].Level.Name, steps[i].Date, true, nil, next); err != nil && !errors.Is(err, store.ErrStepTaken) {
+				return err
+			}
+			res.Skipped++
+		}
+	}
+	if done[steps[at].Level.Name] {
+		return tx.SetNextStep(ctx, c, next)
+	}
+	mail, err := s.notice(ctx, tx, o, c, m, steps[at], sent, now)
+	if err != nil {
+		return err
+	}
+	if err := tx.TakeStep(ctx, c, steps[at].Level.Name, steps[at].Date, false, mail, next); err != nil {
+		if errors.Is(err, store.ErrStepTaken) {
+			return nil
+		}
+		return err
+	}
+	res.Taken++
+	return nil
+}
+
+// anchorsOf are a stored case's anchors.
+func anchorsOf(c store.Case) Anchors {
+	return Anchors{Receipt: c.ReceivedDay, Due: c.Due, Request: c.AnchorDay, Forward: c.AnchorDay}
+}
+
+// notice composes the mail of a step.
+func (s *Scheduler) notice(ctx context.Context, tx *store.Tx, o *answer.Office, c store.Case, m *rules.Mailbox, st Step,
+	sent []string, now time.Time) (*store.Mail, error) {
+	f, err := tx.CaseFacts(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	mb, from := s.account(c.Mailbox)
+	data := answer.Data{Mailbox: m.Address, Protocol: c.Protocol, Sender: c.Sender, Subject: f.Subject,
+		CodiceFiscale: f.CodiceFiscale, MessageID: f.MessageID, LevelsSent: sent,
+		Received: f.ReceivedAt.In(clock.Rome).Format("02/01/2006") + " alle " + f.ReceivedAt.In(clock.Rome).Format("15:04"),
+		Due:      c.Due.Format("02/01/2006"), DaysLate: workdaysBetween(o.Rules, c.Due, clock.Day(now)),
+		Opened: openedDay(c).Format("02/01/2006")}
+	msg, err := answer.ComposeNotice(o.Templates, answer.Notice{Template: st.Template, Level: st.Level.Name,
+		OfficeName: o.Rules.Office.Name, OfficeCode: o.Rules.Office.Code, From: from, To: st.To, Cc: st.Cc, Data: data, Now: now})
+	mail := &store.Mail{Mailbox: mb, Kind: st.Level.Name, From: from, To: strings.Join(st.To, ","), Cc: st.Cc, State: store.OutQueued}
+	if err != nil { // recorded, not sent: the step is taken all the same, and says why
+		s.Log.Error("composing a deadline mail failed: recorded as suppressed", "protocol", c.Protocol, "level", st.Level.Name, "err", err)
+		mail.State, mail.Reason, mail.MessageID = store.OutSuppressed, "composing the notice failed: "+err.Error(),
+			fmt.Sprintf("gatewayd.%s.none.%d@invalid", st.Level.Name, c.ID)
+		return mail, nil
+	}
+	mail.MessageID, mail.Raw = msg.MessageID, msg.Raw
+	if s.Config != nil && s.Config.Shadow {
+		mail.State, mail.Reason = store.OutHeld, "shadow mode"
+	}
+	return mail, nil
+}
+
+// account is the configured mailbox whose SMTP account sends a case's mail.
+func (s *Scheduler) account(name string) (string, string) {
+	if s.Config != nil {
+		for _, m := range s.Config.Mailboxes {
+			if m.Name == name && m.SMTP != nil {
+				return m.Name, m.SMTP.From
+			}
+			if m.Name == name {
+				return m.Name, m.Address
+			}
+		}
+	}
+	return name, ""
+}
+
+func openedDay(c store.Case) time.Time {
+	if store.LadderKind(c.Ladder) != rules.LadderReply && !c.AnchorDay.IsZero() {
+		return c.AnchorDay
+	}
+	return c.ReceivedDay
+}
+
+// workdaysBetween counts the working days after from up to to.
+func workdaysBetween(r *rules.Rules, from, to time.Time) int {
+	n := 0
+	for d := r.Calendar.NextWorkday(from); !d.After(to) && n < 1000; d = r.Calendar.NextWorkday(d) {
+		n++
+	}
+	return n
+}
+
+// Recompute dates open cases again after the calendar changed (a closure
+// added on reload): a due date that moves is recorded with the next step
+// it moves, as an event; what was recorded before is never touched.
+func (s *Scheduler) Recompute(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.Office()
+	if o == nil || o.Rules == nil {
+		return 0, nil
+	}
+	cases, err := s.Store.OpenCases(ctx)
+	if err != nil {
+		return 0, err
+	}
+	moved := 0
+	for _, c := range cases {
+		m, ok := o.Rules.Mailbox(c.Address)
+		if !ok {
+			continue
+		}
+		due := o.Rules.Calendar.TermEnd(c.ReceivedDay, m.Days)
+		if due.Equal(c.Due) {
+			continue
+		}
+		err := s.Store.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+			taken, err := tx.StepsOf(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			a := anchorsOf(c)
+			a.Due = due
+			steps := Dates(o.Rules, o.Rules.Deadlines.Ladder(store.LadderKind(c.Ladder), m), m, a, c.Sender)
+			return tx.SetDue(ctx, c, due, nextUntaken(o.Rules, steps, taken, c.Ladder))
+		})
+		if err != nil {
+			return moved, fmt.Errorf("case %s: %w", c.Protocol, err)
+		}
+		moved++
+	}
+	return moved, nil
+}
+
+// nextUntaken is when the first step not yet taken falls due.
+func nextUntaken(r *rules.Rules, steps []Step, taken []store.Step, ladder string) time.Time {
+	done := map[string]bool{}
+	for _, t := range taken {
+		done[t.Ladder+"/"+t.Level] = true
+	}
+	for _, st := range steps {
+		if !done[ladder+"/"+st.Level.Name] {
+			return At(r, st.Date)
+		}
+	}
+	return time.Time{}
+}
