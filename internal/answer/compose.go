@@ -23,6 +23,7 @@ import (
 const (
 	KindAcknowledgment = "accettazione"
 	KindRefusal        = "rifiuto"
+	KindFollowup       = "seguito" // a follow-up of an open case, acknowledged
 )
 
 // Input is what an answer is written from.
@@ -74,7 +75,10 @@ func Compose(t *Templates, in Input) (*Message, error) {
 		return nil, err
 	}
 	kind := KindRefusal
-	if in.Decision.Outcome == triage.Accepted {
+	switch {
+	case in.Decision.FollowsUp != "":
+		kind, in.Protocol = KindFollowup, in.Decision.FollowsUp
+	case in.Decision.Outcome == triage.Accepted:
 		kind = KindAcknowledgment
 	}
 	body, err := t.body(kind, dataOf(in))
@@ -140,6 +144,9 @@ func checkHeaderASCII(raw []byte) error {
 // body renders the templates of one answer.
 func (t *Templates) body(kind string, d Data) (string, error) {
 	names := []string{TplAcknowledgment}
+	if kind == KindFollowup {
+		names = []string{TplFollowup}
+	}
 	if kind == KindRefusal {
 		names = []string{TplRefusalHeader}
 		for _, r := range d.Reasons {
@@ -194,8 +201,14 @@ func subjectOf(kind string, in Input) string {
 	if orig == "" {
 		orig = "(senza oggetto)"
 	}
-	if kind == KindAcknowledgment {
+	if len(orig) > 3 && strings.EqualFold(orig[:3], "re:") {
+		orig = strings.TrimSpace(orig[3:]) // one "Re:" is enough
+	}
+	switch kind {
+	case KindAcknowledgment:
 		return fmt.Sprintf("Protocollo %s - Re: %s", Clean(in.Protocol), orig)
+	case KindFollowup:
+		return fmt.Sprintf("Seguito alla pratica %s - Re: %s", Clean(in.Protocol), orig)
 	}
 	return "Non presa in carico - Re: " + orig
 }

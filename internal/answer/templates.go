@@ -25,6 +25,7 @@ const (
 	TplAcknowledgment = "accettazione"
 	TplRefusalHeader  = "rifiuto"
 	TplSignature      = "firma"
+	TplFollowup       = "seguito"
 	TplSollecito      = "sollecito"
 	TplEscalation     = "escalation"
 )
@@ -42,7 +43,7 @@ var RefusalReasons = []string{
 
 // Required lists every template an office must have.
 func Required() []string {
-	out := []string{TplAcknowledgment, TplRefusalHeader, TplSignature, TplSollecito, TplEscalation}
+	out := []string{TplAcknowledgment, TplRefusalHeader, TplSignature, TplSollecito, TplEscalation, TplFollowup}
 	for _, r := range RefusalReasons {
 		out = append(out, ReasonTemplate(r))
 	}

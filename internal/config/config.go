@@ -74,8 +74,15 @@ type Mailbox struct {
 	Idle           *bool         `yaml:"idle"`
 	MaxMessageSize Size          `yaml:"max_message_size"`
 	BatchSize      int           `yaml:"batch_size"`
-	Line           int           `yaml:"-"` // where the mailbox stands in the file
+	// SentFolder is where the office's staff keep what they send: the
+	// gateway reads it (never changes it) to see replies. Empty: the
+	// folder the server marks \Sent (RFC 6154); "none": not watched.
+	SentFolder string `yaml:"sent_folder"`
+	Line       int    `yaml:"-"` // where the mailbox stands in the file
 }
+
+// WatchSent reports whether the mailbox's Sent folder is watched.
+func (m Mailbox) WatchSent() bool { return m.SentFolder != "none" }
 
 // UseIdle reports whether IDLE is used when the server advertises it.
 func (m Mailbox) UseIdle() bool { return m.Idle == nil || *m.Idle }

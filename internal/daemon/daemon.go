@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"gatewayd/internal/deadlines"
+	"gatewayd/internal/sentwatch"
 
 	"gatewayd/internal/answer"
 
@@ -104,11 +105,23 @@ func (d *Daemon) Run(ctx context.Context) error {
 			Mailbox: m, Store: d.store, Log: d.Log, Backoff: d.Backoff, Observer: d.Observer,
 			Classifier: func() triage.Classifier { return d.office.Load().classifier },
 			Followup: func(r store.Result, it store.Item) store.Followup {
-				return store.Followup{Mails: policy.Answers(m, r, it), Case: deadlines.NewCase(d.office.Load().Rules, m.Address, r, it)}
+				rs := d.office.Load().Rules
+				f := store.Followup{Mails: policy.Answers(m, r, it), Case: deadlines.NewCase(rs, m.Address, r, it)}
+				if p := it.Decision.FollowsUp; p != "" && !r.SeenAgain {
+					f.Then = deadlines.FollowupEffect(rs, p, it.Facts.MessageID, it.InternalDate)
+				}
+				return f
 			},
 			Committed: d.sender.Poke, Now: d.Now,
 		}
 		wg.Go(func() { w.Run(ctx) })
+	}
+	for _, m := range d.Config.Mailboxes {
+		if m.WatchSent() {
+			sw := &sentwatch.Watcher{Mailbox: m, Store: d.store, Office: func() *answer.Office { return &d.office.Load().Office },
+				Log: d.Log, Backoff: d.Backoff, Now: d.Now}
+			wg.Go(func() { sw.Run(ctx) })
+		}
 	}
 	wg.Go(func() { d.scheduler.Run(ctx) })
 	d.Log.Info("gatewayd running", "office", d.Config.Office.Code, "mailboxes", len(d.Config.Mailboxes))

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-message/mail"
 
 	"gatewayd/internal/clock"
@@ -17,7 +19,9 @@ import (
 	"gatewayd/internal/testenv/gateway"
 )
 
-func rome(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, clock.Rome) }
+func rome(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, clock.Rome)
+}
 
 // office is a daemon on a simulated clock with one Dovecot mailbox and an
 // SMTP sink, for the ladders' scenarios.
@@ -71,6 +75,9 @@ func (o *office) passAt(at time.Time) {
 // sink and returns them: subject → envelope recipients.
 func (o *office) notices(n int) map[string][]string {
 	o.t.Helper()
+	if n == 0 {
+		time.Sleep(500 * time.Millisecond) // time for a mail wrongly enqueued to reach the sink
+	}
 	var out map[string][]string
 	testenv.Eventually(o.t, 20*time.Second, func() (bool, string) {
 		out = map[string][]string{}
@@ -80,7 +87,8 @@ func (o *office) notices(n int) map[string][]string {
 				continue
 			}
 			subj, _ := r.Header.Subject()
-			if !strings.HasPrefix(subj, "Protocollo ") && !strings.HasPrefix(subj, "Non presa in carico") {
+			if !strings.HasPrefix(subj, "Protocollo ") && !strings.HasPrefix(subj, "Non presa in carico") &&
+				!strings.HasPrefix(subj, "Seguito alla pratica") {
 				out[subj] = m.To
 			}
 		}
@@ -224,5 +232,138 @@ func TestScenario_milan(t *testing.T) {
 	}
 	if strings.Join(days, ", ") != "sollecito 2026-12-18, escalation 2026-12-31, avviso-finale 2027-01-11" {
 		t.Errorf("steps %v", days)
+	}
+}
+
+// sendFromOffice puts a message the staff sent into the Sent folder,
+// once the watcher has started reading it.
+func (o *office) sendFromOffice(at time.Time, subject, inReplyTo string) {
+	o.t.Helper()
+	db := testenv.OpenDB(o.t, o.state)
+	testenv.Eventually(o.t, 20*time.Second, func() (bool, string) {
+		return testenv.Int(o.t, db, `SELECT count(*) FROM sent_state`) == 1, "the Sent watcher did not start"
+	})
+	raw := fmt.Sprintf("From: GestioneCredito.Ferrara@inps.it\r\nTo: studio@bianchi.it\r\nSubject: %s\r\nDate: %s\r\n"+
+		"Message-ID: <reply%d@inps.it>\r\n", subject, at.Format(time.RFC1123Z), at.UnixNano())
+	if inReplyTo != "" {
+		raw += "In-Reply-To: <" + inReplyTo + ">\r\n"
+	}
+	dovecot.AppendAt(o.t, o.srv.Client(o.user, "pw"), "Sent", at, []byte(raw+"\r\nRisposta dell'ufficio.\r\n"))
+}
+
+func (o *office) waitState(protocol, state string) {
+	o.t.Helper()
+	testenv.Eventually(o.t, 20*time.Second, func() (bool, string) {
+		got, _, _ := o.caseState(protocol)
+		return got == state, fmt.Sprintf("case %s is %s, want %s", protocol, got, state)
+	})
+}
+
+// TestScenario_replyInSent: a reply the staff sent (In-Reply-To the
+// original) closes the case as answered before its sollecito, which is
+// then never sent; the Sent folder is only read, never changed.
+func TestScenario_replyInSent(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
+		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	const p = "INPS.FE.2026.0000001"
+	var orig string
+	testenv.OpenDB(t, o.state).QueryRow(`SELECT message_id FROM messages`).Scan(&orig)
+	o.sendFromOffice(rome(2026, 12, 2, 11, 0), "Re: RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025", orig)
+	o.waitState(p, "answered")
+	o.passAt(rome(2026, 12, 9, 8, 30))
+	o.passAt(rome(2026, 12, 21, 8, 30))
+	time.Sleep(300 * time.Millisecond)
+	o.notices(0)
+	var replied string
+	testenv.OpenDB(t, o.state).QueryRow(`SELECT replied_at FROM cases`).Scan(&replied)
+	if !strings.HasPrefix(replied, "2026-12-02T10:00:00") {
+		t.Errorf("replied_at = %s, want the reply's time 2026-12-02 11:00 Rome", replied)
+	}
+	c := o.srv.Client(o.user, "pw")
+	if _, err := c.Select("Sent", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{Flags: true}).Collect()
+	if err != nil || len(msgs) != 1 || slices.Contains(msgs[0].Flags, imap.FlagSeen) || dovecot.Count(t, c, "Sent") != 1 {
+		t.Errorf("the staff's sent mail was changed: %v %v", msgs, err)
+	}
+}
+
+// TestScenario_waitingOnProfessional: a request with the rules' marker and
+// the protocol number in Sent (Wednesday 25 Nov) puts the case on the
+// professional: the office's own sollecito is not sent while it waits;
+// when the 10 working days end (10 Dec, 8 Dec being a holiday) a
+// sollecito to the professional on Friday 11 Dec, and when 10 more end
+// (28 Dec) the report to the Ordine on Tuesday 29 Dec.
+func TestScenario_waitingOnProfessional(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
+		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	const p = "INPS.FE.2026.0000001"
+	o.clk.Set(rome(2026, 11, 25, 9, 0))
+	o.sendFromOffice(rome(2026, 11, 25, 9, 0), "[RICHIESTA INTEGRAZIONE] Protocollo "+p+" - documenti mancanti", "")
+	o.waitState(p, "waiting")
+	o.passAt(rome(2026, 12, 9, 8, 30)) // the office's own sollecito date: nothing while it waits
+	o.passAt(rome(2026, 12, 10, 8, 30))
+	o.notices(0)
+	o.passAt(rome(2026, 12, 11, 8, 30))
+	got := o.notices(1)
+	want := "SOLLECITO PROFESSIONISTA - Protocollo " + p + " - RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025"
+	if strings.Join(got[want], " ") != "studio@bianchi.it" {
+		t.Errorf("sollecito to the professional: %v", got)
+	}
+	o.passAt(rome(2026, 12, 28, 8, 30))
+	o.notices(1)
+	o.passAt(rome(2026, 12, 29, 8, 30))
+	got = o.notices(2)
+	want = "SEGNALAZIONE ORDINE - Protocollo " + p + " - RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025"
+	if strings.Join(got[want], " ") != "info@odcec.fe.it presidente.coder@odcec.emiliaromagna.it direzione.emiliaromagna@inps.it" {
+		t.Errorf("report to the Ordine: %v", got)
+	}
+}
+
+// TestScenario_followup: the professional's reply on an open case (to our
+// acknowledgment) is linked to it, acknowledged as a follow-up, gets no
+// number and no deadline of its own, and ends the wait on the
+// professional; the office's own ladder goes on.
+func TestScenario_followup(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
+		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	const p = "INPS.FE.2026.0000001"
+	db := testenv.OpenDB(t, o.state)
+	var ack string
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		db.QueryRow(`SELECT message_id FROM outbox WHERE kind = 'accettazione'`).Scan(&ack)
+		return ack != "", "no acknowledgment"
+	})
+	o.clk.Set(rome(2026, 11, 25, 9, 0))
+	o.sendFromOffice(rome(2026, 11, 25, 9, 0), "[RICHIESTA INTEGRAZIONE] Protocollo "+p+" - documenti mancanti", "")
+	o.waitState(p, "waiting")
+	reply := fmt.Sprintf("From: studio@bianchi.it\r\nTo: GestioneCredito.Ferrara@inps.it\r\nSubject: Re: documenti\r\n"+
+		"Date: %s\r\nMessage-ID: <followup1@bianchi.it>\r\nIn-Reply-To: <%s>\r\n\r\nIn allegato i documenti.\r\n",
+		rome(2026, 11, 27, 12, 0).Format(time.RFC1123Z), ack)
+	dovecot.AppendAt(t, o.srv.Client(o.user, "pw"), "INBOX", rome(2026, 11, 27, 12, 0), []byte(reply))
+	o.waitState(p, "open")
+	if n := testenv.Int(t, db, `SELECT count(*) FROM protocols`); n != 1 {
+		t.Errorf("%d protocol numbers, want 1: a follow-up gets none", n)
+	}
+	if n := testenv.Int(t, db, `SELECT count(*) FROM cases`); n != 1 {
+		t.Errorf("%d cases, want 1: a follow-up opens none", n)
+	}
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM outbox WHERE kind = 'seguito' AND state = 'sent'`)
+		return n == 1, fmt.Sprintf("%d follow-up acknowledgments sent", n)
+	})
+	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind IN ('follow-up', 'follow-up-received', 'case-open')`); n != 3 {
+		t.Errorf("%d follow-up events, want 3 (the mail's, the case's, the wait ended)", n)
+	}
+	o.passAt(rome(2026, 12, 9, 8, 30))
+	got := o.notices(1)
+	for subj := range got {
+		if !strings.HasPrefix(subj, "SOLLECITO - ") {
+			t.Errorf("after the wait ended: %q, want the office's sollecito", subj)
+		}
 	}
 }

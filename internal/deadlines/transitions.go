@@ -93,3 +93,26 @@ func Appointment(r *rules.Rules, c store.Case, now time.Time) bool {
 	}
 	return c.Open() && now.Sub(c.ReceivedDay) > time.Duration(days)*24*time.Hour
 }
+
+// FollowupEffect is what a follow-up does to its case, in the transaction
+// that records it: linked (its Message-ID leads to the case from now on),
+// recorded in the case's history, and a wait on the professional ended.
+func FollowupEffect(r *rules.Rules, protocol, messageID string, now time.Time) func(ctx context.Context, tx *store.Tx) error {
+	return func(ctx context.Context, tx *store.Tx) error {
+		c, err := tx.CaseByProtocol(ctx, protocol)
+		if err != nil {
+			return err
+		}
+		if err := tx.LinkCase(ctx, messageID, c.ID); err != nil {
+			return err
+		}
+		why := map[string]any{"message_id": messageID}
+		if err := tx.CaseEvent(ctx, c, "follow-up-received", why); err != nil {
+			return err
+		}
+		if c.State == store.CaseWaiting && r != nil {
+			return Resume(ctx, tx, r, c, now, map[string]any{"by": "the professional's reply", "message_id": messageID})
+		}
+		return nil
+	}
+}

@@ -171,6 +171,10 @@ func (s *session) commitBatch(ctx context.Context, f fetched) error {
 	seg, items := f.seg, f.items
 	t1 := time.Now()
 	s.classifyAll(seg, items)
+	if err := s.linkFollowups(ctx, items); err != nil {
+		seg.Discard()
+		return err
+	}
 	t2 := time.Now()
 	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items), s.w.Followup)
 	if err != nil {

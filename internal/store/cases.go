@@ -45,6 +45,9 @@ type NewCase struct {
 type Followup struct {
 	Mails []Mail
 	Case  *NewCase
+	// Then runs in the same transaction, after the message is recorded:
+	// a follow-up's effect on its case (linked, and a wait ended).
+	Then func(ctx context.Context, tx *Tx) error
 }
 
 // Case is a case as stored.
@@ -380,4 +383,45 @@ func (t *Tx) SetDue(ctx context.Context, c Case, due, next time.Time) error {
 		return fmt.Errorf("recomputing due date: %w", err)
 	}
 	return t.CaseEvent(ctx, c, "due-recomputed", map[string]any{"was": day(c.Due), "due": day(due), "next_step": tsOrEmpty(next)})
+}
+
+// SentState returns where the Sent folder of a mailbox was read up to.
+func (s *Store) SentState(ctx context.Context, mailbox string) (uidvalidity, lastUID uint32, known bool, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT uidvalidity, last_uid FROM sent_state WHERE mailbox = ?`, mailbox).Scan(&uidvalidity, &lastUID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, false, nil
+	}
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("reading Sent state: %w", err)
+	}
+	return uidvalidity, lastUID, true, nil
+}
+
+// SetSentState records where the Sent folder of a mailbox was read up to.
+func (s *Store) SetSentState(ctx context.Context, mailbox string, uidvalidity, lastUID uint32) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO sent_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid,
+		updated_at = excluded.updated_at`, mailbox, uidvalidity, lastUID, ts(s.now())); err != nil {
+		return fmt.Errorf("recording Sent state: %w", err)
+	}
+	return nil
+}
+
+// FollowedCase returns the open case a mail follows up: by a Message-ID
+// it refers to (In-Reply-To, References: the original's, our
+// acknowledgment's, an earlier follow-up's), or by a protocol number in
+// its subject when it comes from the case's own sender.
+func (s *Store) FollowedCase(ctx context.Context, ids, protocols []string, sender string) (Case, bool, error) {
+	var c Case
+	var ok bool
+	err := update(ctx, s.db, s.now(), func(ctx context.Context, tx *Tx) error {
+		var err error
+		if c, ok, err = tx.FindCase(ctx, ids, nil); err != nil || ok {
+			return err
+		}
+		c, ok, err = tx.FindCase(ctx, nil, protocols)
+		ok = ok && strings.EqualFold(c.Sender, sender)
+		return err
+	})
+	return c, ok && c.Open(), err
 }

@@ -134,6 +134,11 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidit
 		return r, nil
 	}
 	f := mails(r, it)
+	if f.Then != nil {
+		if err := f.Then(ctx, t); err != nil {
+			return r, err
+		}
+	}
 	var caseID int64
 	if f.Case != nil && r.Protocol != "" {
 		if caseID, err = t.openCase(ctx, r.Message, mailbox, r.Protocol, *f.Case); err != nil {
@@ -188,6 +193,9 @@ func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 	case it.Problem != nil:
 		events = append(events, event{"quarantined", map[string]any{
 			"reason": it.Problem.Reason, "detail": it.Problem.Detail, "truncated": it.Truncated}})
+	case it.Decision.FollowsUp != "":
+		r.Due = ""
+		events = append(events, classified(r, it.Decision), event{"follow-up", map[string]any{"case": it.Decision.FollowsUp}})
 	case r.Outcome == triage.Accepted:
 		if r.Protocol, err = s.assignProtocol(ctx, tx, r.Message, now); err != nil {
 			return r, err

@@ -74,6 +74,11 @@ type Decision struct {
 	// none (see Authenticated); AuthDetail says by what.
 	SenderAuth string `json:"sender_auth,omitempty"`
 	AuthDetail string `json:"auth_detail,omitempty"`
+	// FollowsUp is the protocol number of the open case this mail follows
+	// up (a reply to our acknowledgment or to the original, or the number
+	// in its subject from the case's sender): linked to the case,
+	// acknowledged as a follow-up, no new number, no new deadline.
+	FollowsUp string `json:"follows_up,omitempty"`
 	// ReplyElsewhere: the answer goes to a Reply-To outside From's domain
 	// (honoured for an authenticated sender, but counted as unauthenticated
 	// against that address's daily limit).

@@ -1,0 +1,222 @@
+// Package sentwatch sees the office's replies without changing staff
+// habits: it watches each mailbox's Sent folder over IMAP, read-only
+// (EXAMINE and BODY.PEEK: it never moves or flags staff mail), by UID like
+// intake, and links each outgoing message to its case by In-Reply-To or
+// References (the original's Message-ID, or our acknowledgment's) or by
+// the protocol number in the subject. A reply closes the case as answered
+// at the reply's time; a request to the professional (the rules' marker in
+// the subject) puts the case on the professional (D3).
+package sentwatch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"regexp"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"gatewayd/internal/answer"
+	"gatewayd/internal/backoff"
+	"gatewayd/internal/clock"
+	"gatewayd/internal/config"
+	"gatewayd/internal/deadlines"
+	"gatewayd/internal/imapconn"
+	"gatewayd/internal/mailparse"
+	"gatewayd/internal/store"
+)
+
+// Store is what the Sent watcher needs of the store.
+type Store interface {
+	SentState(ctx context.Context, mailbox string) (uidvalidity, lastUID uint32, known bool, err error)
+	SetSentState(ctx context.Context, mailbox string, uidvalidity, lastUID uint32) error
+	Update(ctx context.Context, f func(ctx context.Context, tx *store.Tx) error) error
+}
+
+// PanicsTotal counts the panics the Sent watchers recovered from.
+var PanicsTotal atomic.Int64
+
+// Watcher owns the loop of one mailbox's Sent folder.
+type Watcher struct {
+	Mailbox config.Mailbox
+	Store   Store
+	Office  func() *answer.Office
+	Log     *slog.Logger
+	Backoff backoff.Backoff
+	Now     clock.Clock
+}
+
+// Run watches until ctx ends, reconnecting with backoff after failures.
+func (w *Watcher) Run(ctx context.Context) {
+	if w.Backoff == (backoff.Backoff{}) {
+		w.Backoff = backoff.Backoff{Base: time.Second, Max: 5 * time.Minute}
+	}
+	log := w.Log.With("mailbox", w.Mailbox.Name, "component", "sent")
+	for attempt := 1; ctx.Err() == nil; attempt++ {
+		err := w.guarded(ctx, log)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := w.Backoff.Next(attempt)
+		log.Warn("Sent folder session failed, will retry", "err", err, "retry_in", wait.Round(time.Millisecond))
+		if !sleep(ctx, wait) {
+			return
+		}
+	}
+}
+
+func (w *Watcher) guarded(ctx context.Context, log *slog.Logger) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			PanicsTotal.Add(1)
+			log.Error("panic in the Sent watcher", "panic", v, "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	c, err := imapconn.Dial(ctx, w.Mailbox.IMAP, &imapclient.Options{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	folder, err := w.folder(c)
+	if err != nil {
+		return err
+	}
+	log.Info("watching the Sent folder", "folder", folder)
+	for {
+		if err := w.scan(ctx, c, folder, log); err != nil {
+			return err
+		}
+		if !sleep(ctx, w.Mailbox.PollInterval) {
+			return nil
+		}
+	}
+}
+
+// folder is the configured Sent folder, or the one marked \Sent.
+func (w *Watcher) folder(c *imapclient.Client) (string, error) {
+	if w.Mailbox.SentFolder != "" {
+		return w.Mailbox.SentFolder, nil
+	}
+	list, err := c.List("", "*", &imap.ListOptions{ReturnSpecialUse: true}).Collect()
+	if err != nil {
+		return "", fmt.Errorf("listing folders: %w", err)
+	}
+	for _, m := range list {
+		if slices.Contains(m.Attrs, imap.MailboxAttrSent) {
+			return m.Mailbox, nil
+		}
+	}
+	return "", fmt.Errorf("no folder is marked \\Sent: name it with sent_folder (or sent_folder: none)")
+}
+
+// headerFields are what a reply is recognised by.
+var headerFields = []string{"Message-Id", "In-Reply-To", "References", "Subject", "Date"}
+
+// scan reads the messages added to the Sent folder since the last scan.
+func (w *Watcher) scan(ctx context.Context, c *imapclient.Client, folder string, log *slog.Logger) error {
+	sel, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		return fmt.Errorf("examining %q: %w", folder, err)
+	}
+	validity, last, known, err := w.Store.SentState(ctx, w.Mailbox.Name)
+	if err != nil {
+		return err
+	}
+	if !known || validity != sel.UIDValidity {
+		// First sight (or a folder made anew): what was sent before is
+		// not read again; only what is sent from now on.
+		last = max(uint32(sel.UIDNext), 1) - 1
+		log.Info("Sent folder: starting after the messages already there", "uidvalidity", sel.UIDValidity, "from_uid", last+1)
+		return w.Store.SetSentState(ctx, w.Mailbox.Name, sel.UIDValidity, last)
+	}
+	var set imap.UIDSet
+	set.AddRange(imap.UID(last+1), 0)
+	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true}
+	msgs, err := c.Fetch(set, &imap.FetchOptions{UID: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+	if err != nil {
+		return fmt.Errorf("fetching from %q: %w", folder, err)
+	}
+	slices.SortFunc(msgs, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
+	for _, m := range msgs {
+		if uint32(m.UID) <= last {
+			continue // UID n:* always returns the newest
+		}
+		if err := w.sent(ctx, m.FindBodySection(section), m.InternalDate, log); err != nil {
+			return err
+		}
+		if err := w.Store.SetSentState(ctx, w.Mailbox.Name, sel.UIDValidity, uint32(m.UID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// protocolRE finds protocol numbers in a subject (any office's format
+// with a 4-digit year and a number of at least 4 digits).
+var protocolRE = regexp.MustCompile(`[A-Z][A-Z0-9]*(?:\.[A-Z0-9]+)*\.\d{4}\.\d{4,}`)
+
+// sent links one outgoing message to its case.
+func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, log *slog.Logger) error {
+	f, problem := mailparse.InspectHeader(strings.NewReader(string(header) + "\r\n"))
+	if problem != nil {
+		return nil
+	}
+	h := f.Header
+	ids := append(msgIDs(h.Get("In-Reply-To")), msgIDs(h.Get("References"))...)
+	protocols := protocolRE.FindAllString(strings.ToUpper(f.Subject), -1)
+	at := internal
+	if t, err := mail.ParseDate(f.Date); err == nil {
+		at = t
+	}
+	o := w.Office()
+	return w.Store.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		c, ok, err := tx.FindCase(ctx, ids, protocols)
+		if err != nil || !ok || !c.Open() {
+			return err
+		}
+		if err := tx.LinkCase(ctx, f.MessageID, c.ID); err != nil {
+			return err
+		}
+		why := map[string]any{"by": "Sent folder", "message_id": f.MessageID}
+		if o != nil && o.Rules != nil && o.Rules.Deadlines != nil && marked(f.Subject, o.Rules.Deadlines.WaitMarker) {
+			log.Info("request to the professional seen in Sent: the case waits", "protocol", c.Protocol)
+			return deadlines.Wait(ctx, tx, o.Rules, c, at, why)
+		}
+		log.Info("reply seen in Sent: case answered", "protocol", c.Protocol)
+		return tx.Close(ctx, c, store.CaseAnswered, store.OutcomeAnswered, at, why)
+	})
+}
+
+func marked(subject, marker string) bool {
+	return marker != "" && strings.Contains(strings.ToUpper(subject), strings.ToUpper(marker))
+}
+
+// msgIDs reads the Message-IDs of an In-Reply-To or References value.
+func msgIDs(v string) []string {
+	var out []string
+	for _, f := range strings.Fields(v) {
+		if id := strings.Trim(f, "<>,"); strings.Contains(id, "@") {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
