@@ -6,6 +6,7 @@ package clock
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // Europe/Rome even on a system without zoneinfo
 )
@@ -68,3 +69,15 @@ func (s *Settable) Advance(d time.Duration) {
 	s.t = s.t.Add(d)
 	s.mu.Unlock()
 }
+
+// Shifted is the system clock moved by an offset that can jump: the demo
+// shows weeks of deadlines in seconds, while time still runs.
+type Shifted struct {
+	offset atomic.Int64 // nanoseconds
+}
+
+// Now returns the system time plus the offset.
+func (s *Shifted) Now() time.Time { return time.Now().Add(time.Duration(s.offset.Load())) }
+
+// JumpTo moves the clock so that it shows t now.
+func (s *Shifted) JumpTo(t time.Time) { s.offset.Store(int64(time.Until(t))) }

@@ -141,3 +141,6 @@ func NewLogger(w io.Writer, c config.Log) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// Office returns the rules and templates in force.
+func (d *Daemon) Office() *answer.Office { return &d.office.Load().Office }

@@ -20,6 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/intake"
@@ -83,14 +84,21 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fmt.Fprintf(o.Out, "answers go to an SMTP sink on %s\n\n", sink.Addr)
 	rec := &recorder{want: len(samples), done: make(chan struct{}), sink: sink}
-	if err := runDaemon(ctx, cfg, o, rec); err != nil {
-		return err
-	}
-	rec.print(o.Out)
-	if err := printHistory(o.Out, dir, rec); err != nil {
-		return err
-	}
-	return printAnswers(o.Out, sink.Messages())
+	clk := &clock.Shifted{}
+	var answers []smtpsink.Received
+	err = runDaemon(ctx, cfg, o, rec, clk, func(d *daemon.Daemon) error {
+		rec.print(o.Out)
+		if err := printHistory(o.Out, dir, rec); err != nil {
+			return err
+		}
+		answers = sink.Messages()
+		if err := printAnswers(o.Out, answers); err != nil {
+			return err
+		}
+		x := &deadlineDemo{w: o.Out, d: d, cfg: cfg, srv: srv, sink: sink, clk: clk, dir: dir}
+		return x.run(ctx)
+	})
+	return err
 }
 
 // printHistory shows the event log of the first protocolled sample.
@@ -224,19 +232,23 @@ func bigMessage() []byte {
 	return b.Bytes()
 }
 
-func runDaemon(ctx context.Context, cfg *config.Config, o Options, rec *recorder) error {
+// runDaemon runs the daemon until the samples are recorded and answered,
+// then runs then (with the daemon still running), then stops it.
+func runDaemon(ctx context.Context, cfg *config.Config, o Options, rec *recorder, clk *clock.Shifted, then func(*daemon.Daemon) error) error {
 	logw := io.Discard
 	if o.Verbose {
 		logw = o.Log
 	}
-	d := &daemon.Daemon{Config: cfg, Log: daemon.NewLogger(logw, cfg.Log), Observer: rec.observe,
+	d := &daemon.Daemon{Config: cfg, Log: daemon.NewLogger(logw, cfg.Log), Observer: rec.observe, Now: clk.Now,
 		Backoff: intake.Backoff{Base: 100 * time.Millisecond, Max: time.Second}}
 	if err := d.Open(ctx); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var thenErr error
 	go func() {
+		defer cancel()
 		deadline := time.After(30 * time.Second)
 		select {
 		case <-rec.done:
@@ -245,18 +257,21 @@ func runDaemon(ctx context.Context, cfg *config.Config, o Options, rec *recorder
 		for rec.answersDue() > len(rec.sink.Messages()) { // the answers go out
 			select {
 			case <-deadline:
-				cancel()
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
-		cancel()
+		if rec.count() < rec.want {
+			thenErr = fmt.Errorf("only %d of %d sample mails were recorded in 30s (run with -v to see the log)", rec.count(), rec.want)
+			return
+		}
+		thenErr = then(d)
 	}()
 	if err := d.Run(ctx); err != nil {
 		return err
 	}
-	if rec.count() < rec.want {
-		return fmt.Errorf("only %d of %d sample mails were recorded in 30s (run with -v to see the log)", rec.count(), rec.want)
+	if thenErr != nil {
+		return thenErr
 	}
 	if n, due := len(rec.sink.Messages()), rec.answersDue(); n < due {
 		return fmt.Errorf("only %d of %d answers were sent in 30s (run with -v to see the log)", n, due)

@@ -54,6 +54,9 @@ func Start(o Options) (*Server, error) {
 // AddUser creates a user with an INBOX.
 func (s *Server) AddUser(name, password string) error {
 	u := imapmemserver.NewUser(name, password)
+	if err := u.Create("Sent", nil); err != nil {
+		return err
+	}
 	if err := u.Create("INBOX", nil); err != nil {
 		return err
 	}
