@@ -21,6 +21,7 @@ import (
 	_ "time/tzdata" // Europe/Rome without depending on the host's zoneinfo
 
 	"gatewayd/internal/answer"
+	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/demo"
@@ -205,6 +206,17 @@ func cmdRun(args []string, stderr io.Writer) int {
 	}
 	log := daemon.NewLogger(stderr, cfg.Log)
 	d := &daemon.Daemon{Config: cfg, Log: log}
+	if v := os.Getenv("GATEWAYD_CLOCK"); v != "" { // drills and tests: run as if it were that time
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			fmt.Fprintf(stderr, "GATEWAYD_CLOCK %q: %v\n", v, err)
+			return exitBadConfig
+		}
+		clk := &clock.Shifted{}
+		clk.JumpTo(t)
+		d.Now = clk.Now
+		log.Warn("the clock is shifted: the daemon runs as if it were another time", "now", t)
+	}
 	ctx, stop := signalContext(log.Info, func() {
 		sdnotify.Notify(sdnotify.Reload)
 		d.Reload()

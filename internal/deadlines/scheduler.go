@@ -23,7 +23,7 @@ import (
 // Store is what the scheduler needs of the store: the due cases, found
 // through an index, and a transaction per case.
 type Store interface {
-	DueCases(ctx context.Context, now time.Time, limit int) ([]store.Case, error)
+	DueCases(ctx context.Context, now time.Time, limit int) ([]int64, error)
 	OpenCases(ctx context.Context) ([]store.Case, error)
 	Update(ctx context.Context, f func(ctx context.Context, tx *store.Tx) error) error
 }
@@ -48,8 +48,12 @@ type Scheduler struct {
 	entry cron.EntryID
 }
 
-// batch bounds the cases read per query of a pass.
-const batch = 500
+// batch bounds the cases read per query of a pass; perTx the cases
+// stepped in one transaction.
+const (
+	batch = 500
+	perTx = 100
+)
 
 // Result counts what a pass did.
 type Result struct {
@@ -128,20 +132,34 @@ func (s *Scheduler) Pass(ctx context.Context) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		fresh := 0
-		for _, c := range cases {
-			if seen[c.ID] {
-				continue
-			}
-			seen[c.ID], fresh = true, fresh+1
-			res.Due++
-			if err := s.Store.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
-				return s.step(ctx, tx, o, c.ID, now, &res)
-			}); err != nil {
-				return res, fmt.Errorf("case %s: %w", c.Protocol, err)
+		var fresh []int64
+		for _, id := range cases {
+			if !seen[id] {
+				seen[id] = true
+				fresh = append(fresh, id)
 			}
 		}
-		if fresh == 0 || len(cases) < batch {
+		if len(fresh) == 0 {
+			break // what is left was stepped in this pass already
+		}
+		// Several cases per transaction (one fsync), each step still under
+		// its own UNIQUE key: a crash loses the whole group or none of it.
+		for len(fresh) > 0 {
+			group := fresh[:min(perTx, len(fresh))]
+			fresh = fresh[len(group):]
+			if err := s.Store.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+				for _, id := range group {
+					if err := s.step(ctx, tx, o, id, now, &res); err != nil {
+						return fmt.Errorf("case %d: %w", id, err)
+					}
+				}
+				return nil
+			}); err != nil {
+				return res, err
+			}
+			res.Due += len(group)
+		}
+		if len(cases) < batch {
 			break
 		}
 	}

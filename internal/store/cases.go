@@ -260,11 +260,26 @@ func (t *Tx) FindCase(ctx context.Context, messageIDs, protocols []string) (Case
 	return Case{}, false, nil
 }
 
-// DueCases returns up to limit cases whose next step is due at now, the
-// earliest first, through the cases_next_step index.
-func (s *Store) DueCases(ctx context.Context, now time.Time, limit int) ([]Case, error) {
-	return queryCases(ctx, s.db, `SELECT `+caseCols+` FROM cases WHERE next_step_at != '' AND next_step_at <= ?
+// DueCases returns the ids of up to limit cases whose next step is due at
+// now, the earliest first: a range of the cases_next_step index, which
+// holds all it reads (each case is read again in the transaction that
+// steps it).
+func (s *Store) DueCases(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM cases WHERE next_step_at != '' AND next_step_at <= ?
 		ORDER BY next_step_at, id LIMIT ?`, ts(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("finding due cases: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("finding due cases: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // OpenCases returns the cases still open, for recomputing their dates
