@@ -50,4 +50,3 @@ func fill(ctx context.Context, st *store.Store, n, due int, now time.Time) error
 	}
 	return tx.Commit()
 }
-
