@@ -180,8 +180,16 @@ func showCase(cfg *config.Config, r *rules.Rules, ct *store.CaseTool, protocol s
 		return exitFailure
 	}
 	row := rowOf(r, c)
+	sender := c.Sender
+	if n, err := ct.SenderDelays(context.Background(), c.Sender); err == nil && n > 0 {
+		sender += fmt.Sprintf(" (%d late replies to the office's requests", n)
+		if r != nil && r.Deadlines != nil && r.Deadlines.RepeatedDelays > 0 && n >= r.Deadlines.RepeatedDelays {
+			sender += ": FLAGGED for repeated delays, the guaranteed times no longer apply"
+		}
+		sender += ")"
+	}
 	fmt.Fprintf(stdout, "case:        %s\nmailbox:     %s (%s)\nsender:      %s\nreceived:    %s\ndue:         %s\nstate:       %s %s\n"+
-		"ladder:      %s, level %s, next step %s\nappointment: %s\n\n", c.Protocol, c.Mailbox, c.Address, c.Sender, row.Received, row.Due,
+		"ladder:      %s, level %s, next step %s\nappointment: %s\n\n", c.Protocol, c.Mailbox, c.Address, sender, row.Received, row.Due,
 		c.State, c.Outcome, row.Ladder, dash(c.Level), dash(row.NextStep), appointment(row.Appointment, c))
 	for _, s := range steps {
 		kind := "sent"

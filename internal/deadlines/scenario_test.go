@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -366,4 +368,33 @@ func TestScenario_followup(t *testing.T) {
 			t.Errorf("after the wait ended: %q, want the office's sollecito", subj)
 		}
 	}
+}
+
+// TestScenario_closureAdded: a closure added to the calendar and reloaded
+// moves the due dates of open cases, recorded as an event, and the
+// sollecito with them.
+func TestScenario_closureAdded(t *testing.T) {
+	rulesDir := gateway.FerraraRules(t)
+	o := startOffice(t, rulesDir, "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
+		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	uf := filepath.Join(rulesDir, "ufficio.yaml")
+	b, _ := os.ReadFile(uf)
+	os.WriteFile(uf, []byte(strings.Replace(string(b), "chiusure: []", `chiusure: [{data: "2026-12-02", motivo: "chiusura straordinaria"}]`, 1)), 0o644)
+	if err := o.gw.D.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	db := testenv.OpenDB(t, o.state)
+	var due, next string
+	db.QueryRow(`SELECT due, next_step_at FROM cases`).Scan(&due, &next)
+	if due != "2026-12-09" || !strings.HasPrefix(next, "2026-12-10T07:30") {
+		t.Errorf("after the closure: due %s, next step %s; want 2026-12-09 and 10 Dec 08:30", due, next)
+	}
+	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'due-recomputed'`); n != 1 {
+		t.Errorf("%d due-recomputed events, want 1", n)
+	}
+	o.passAt(rome(2026, 12, 9, 8, 30))
+	o.notices(0)
+	o.passAt(rome(2026, 12, 10, 8, 30))
+	o.notices(1)
 }

@@ -237,19 +237,27 @@ func (t *Tx) CaseByID(ctx context.Context, id int64) (Case, error) {
 // FindCase returns the case a mail leads to: by one of its Message-IDs
 // (In-Reply-To, References), else by a protocol number it names.
 func (t *Tx) FindCase(ctx context.Context, messageIDs, protocols []string) (Case, bool, error) {
+	return findCase(ctx, t.tx, messageIDs, protocols)
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func findCase(ctx context.Context, db querier, messageIDs, protocols []string) (Case, bool, error) {
 	for _, id := range messageIDs {
-		var caseID int64
-		err := t.tx.QueryRowContext(ctx, `SELECT case_id FROM case_links WHERE message_id = ?`, strings.Trim(id, "<> ")).Scan(&caseID)
+		c, err := scanCase(db.QueryRowContext(ctx, `SELECT `+caseCols+` FROM cases WHERE id =
+			(SELECT case_id FROM case_links WHERE message_id = ?)`, strings.Trim(id, "<> ")))
 		if err == nil {
-			c, err := t.CaseByID(ctx, caseID)
-			return c, err == nil, err
+			return c, true, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return Case{}, false, fmt.Errorf("finding case: %w", err)
 		}
 	}
 	for _, p := range protocols {
-		c, err := scanCase(t.tx.QueryRowContext(ctx, `SELECT `+caseCols+` FROM cases WHERE protocol = ?`, p))
+		c, err := scanCase(db.QueryRowContext(ctx, `SELECT `+caseCols+` FROM cases WHERE protocol = ?`, p))
 		if err == nil {
 			return c, true, nil
 		}
@@ -427,16 +435,13 @@ func (s *Store) SetSentState(ctx context.Context, mailbox string, uidvalidity, l
 // acknowledgment's, an earlier follow-up's), or by a protocol number in
 // its subject when it comes from the case's own sender.
 func (s *Store) FollowedCase(ctx context.Context, ids, protocols []string, sender string) (Case, bool, error) {
-	var c Case
-	var ok bool
-	err := update(ctx, s.db, s.now(), func(ctx context.Context, tx *Tx) error {
-		var err error
-		if c, ok, err = tx.FindCase(ctx, ids, nil); err != nil || ok {
-			return err
-		}
-		c, ok, err = tx.FindCase(ctx, nil, protocols)
+	if len(ids) == 0 && len(protocols) == 0 {
+		return Case{}, false, nil
+	}
+	c, ok, err := findCase(ctx, s.db, ids, nil) // reads only: no transaction, no fsync
+	if err == nil && !ok {
+		c, ok, err = findCase(ctx, s.db, nil, protocols)
 		ok = ok && strings.EqualFold(c.Sender, sender)
-		return err
-	})
+	}
 	return c, ok && c.Open(), err
 }

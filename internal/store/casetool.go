@@ -69,3 +69,11 @@ func (c *CaseTool) Case(ctx context.Context, protocol string) (Case, []Step, err
 	}
 	return k, steps, nil
 }
+
+// SenderDelays counts the terms a sender let pass on the office's
+// requests, over all their cases (D3; Milan 2.G flags repeated delays).
+func (c *CaseTool) SenderDelays(ctx context.Context, sender string) (int, error) {
+	var n int
+	err := c.db.QueryRowContext(ctx, `SELECT coalesce(sum(delays), 0) FROM cases WHERE lower(sender) = lower(?)`, sender).Scan(&n)
+	return n, err
+}

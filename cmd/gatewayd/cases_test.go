@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCaseCommands: the cases of the demo's store through the commands an
+// operator runs: list (text and JSON, by state), show, wait, close.
+func TestCaseCommands(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "demo")
+	var out, errb bytes.Buffer
+	if code := run([]string{"demo", "-state", state}, &out, &errb); code != exitOK {
+		t.Fatalf("demo: %d %s", code, errb.String())
+	}
+	conf := filepath.Join(state, "gatewayd.yaml")
+	cmd := func(args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		return out.String() + errb.String(), code
+	}
+	list, code := cmd("cases", "list", "--config", conf, "--json")
+	var rows []caseRow
+	if code != exitOK || json.Unmarshal([]byte(list), &rows) != nil || len(rows) != 3 {
+		t.Fatalf("cases list --json = %d:\n%s", code, list)
+	}
+	var open, answered string
+	for _, r := range rows {
+		switch r.State {
+		case "overdue":
+			open = r.Protocol
+		case "answered":
+			answered = r.Protocol
+		}
+	}
+	if closed, _ := cmd("cases", "--config", conf, "list", "--state", "closed"); !strings.Contains(closed, answered) || strings.Contains(closed, open) {
+		t.Errorf("cases list --state closed:\n%s", closed)
+	}
+	show, code := cmd("case", "--config", conf, "show", open)
+	for _, want := range []string{"state:       overdue", "step: risposta   sollecito", "escalation", "step-taken", "case-opened", "appointment:"} {
+		if code != exitOK || !strings.Contains(show, want) {
+			t.Errorf("case show lacks %q:\n%s", want, show)
+		}
+	}
+	if got, code := cmd("case", "wait", open, "--config", conf); code != exitOK || !strings.Contains(got, "wait done") {
+		t.Errorf("case wait = %d: %s", code, got)
+	}
+	if got, _ := cmd("cases", "--config", conf, "list", "--state", "waiting"); !strings.Contains(got, open) {
+		t.Errorf("after case wait:\n%s", got)
+	}
+	if got, code := cmd("case", "close", open, "--outcome", "unsatisfactory", "--config", conf); code != exitOK {
+		t.Errorf("case close = %d: %s", code, got)
+	}
+	if show, _ := cmd("case", "--config", conf, "show", open); !strings.Contains(show, "closed unsatisfactory") ||
+		!strings.Contains(show, "eligible (closed as unsatisfactory)") {
+		t.Errorf("after case close:\n%s", show)
+	}
+	if got, code := cmd("case", "close", open, "--outcome", "maybe", "--config", conf); code == exitOK {
+		t.Errorf("case close --outcome maybe = %d: %s", code, got)
+	}
+	if got, code := cmd("case", "close", "INPS.FE.2026.9999999", "--outcome", "withdrawn", "--config", conf); code == exitOK {
+		t.Errorf("case close of no case = %d: %s", code, got)
+	}
+}
