@@ -50,10 +50,20 @@ func TestBinary_SIGKILL(t *testing.T) {
 
 	// Kill until the work is done, so the kills fall all along the ingest:
 	// before the first commit, between commit and move, mid-fetch.
-	kills := 0
-	for progress() < total {
+	// The window before a kill widens while nothing moves, so that a slow
+	// start (a loaded machine, logins) still leaves room for work.
+	kills, window, last, stalled := 0, 90, 0, 0
+	for n := progress(); n < total; n = progress() {
+		if n == last {
+			stalled++
+		} else {
+			last, stalled = n, 0
+		}
+		if stalled >= 3 {
+			window, stalled = min(window*2, 2000), 0
+		}
 		cmd := startDaemon(t, bin, cfg.File, state)
-		time.Sleep(time.Duration(15+rand.IntN(90)) * time.Millisecond)
+		time.Sleep(time.Duration(15+rand.IntN(window)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		kills++

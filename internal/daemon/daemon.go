@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gatewayd/internal/deadlines"
 	"gatewayd/internal/sentwatch"
@@ -96,6 +97,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		backoff = outbox.Backoff{Base: d.Config.Outbox.MinBackoff, Max: d.Config.Outbox.MaxBackoff}
 	}
 	d.sender.Accounts, d.sender.Backoff = accounts, backoff
+	d.sender.Window = func(it store.OutboxItem, now time.Time) time.Time {
+		return deadlines.Window(d.office.Load().Rules, it, now)
+	}
 	if !d.Config.Shadow {
 		wg.Go(func() { d.sender.Run(ctx) })
 	}

@@ -6,6 +6,7 @@ import (
 
 	"gatewayd/internal/deadlines"
 	"gatewayd/internal/rules"
+	"gatewayd/internal/store"
 	"gatewayd/internal/testenv/gateway"
 )
 
@@ -39,5 +40,29 @@ func TestReplyPlan_holidays(t *testing.T) {
 		if p.Due.Format(time.DateOnly) != tc.due || len(got) != len(tc.steps) || got[0] != tc.steps[0] || got[len(got)-1] != tc.steps[len(tc.steps)-1] {
 			t.Errorf("%s %s: due %s steps %v, want %s %v", tc.office, tc.mailbox, p.Due.Format(time.DateOnly), got, tc.due, tc.steps)
 		}
+	}
+}
+
+// TestWindow: deadline mails (and their retries) leave only on working
+// days in office hours; answers at any time.
+func TestWindow(t *testing.T) {
+	r, err := rules.Load(gateway.Root() + "/rules/ferrara")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notice := store.OutboxItem{Case: 1}
+	for _, tc := range []struct{ now, want time.Time }{
+		{rome(2026, 12, 9, 10, 0), rome(2026, 12, 9, 10, 0)},  // Wednesday morning: now
+		{rome(2026, 12, 9, 7, 0), rome(2026, 12, 9, 8, 0)},    // before opening: 08:00
+		{rome(2026, 12, 9, 19, 0), rome(2026, 12, 10, 8, 0)},  // evening: the next morning
+		{rome(2026, 12, 7, 19, 0), rome(2026, 12, 9, 8, 0)},   // Monday evening, 8 Dec a holiday
+		{rome(2026, 12, 12, 11, 0), rome(2026, 12, 14, 8, 0)}, // Saturday: Monday
+	} {
+		if got := deadlines.Window(r, notice, tc.now); !got.Equal(tc.want) {
+			t.Errorf("Window(%s) = %s, want %s", tc.now, got, tc.want)
+		}
+	}
+	if now := rome(2026, 12, 12, 23, 0); !deadlines.Window(r, store.OutboxItem{}, now).Equal(now) {
+		t.Error("an answer was held")
 	}
 }

@@ -169,6 +169,19 @@ func (s *Scheduler) Pass(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
+// Window is when a deadline mail may leave: now within office hours on a
+// working day, else the next opening (answers may leave at any time).
+func Window(r *rules.Rules, it store.OutboxItem, now time.Time) time.Time {
+	if it.Case == 0 || r == nil || r.Deadlines == nil || inOfficeHours(r, now) {
+		return now
+	}
+	day := clock.Day(now)
+	if !r.Calendar.IsWorkday(day) || now.In(clock.Rome).Sub(day) >= r.Deadlines.OfficeFrom {
+		day = r.Calendar.NextWorkday(day)
+	}
+	return day.Add(r.Deadlines.OfficeFrom)
+}
+
 // inOfficeHours: a working day, between the rules' office hours.
 func inOfficeHours(r *rules.Rules, now time.Time) bool {
 	if !r.Calendar.IsWorkday(now) {

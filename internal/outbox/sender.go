@@ -37,6 +37,7 @@ type Queue interface {
 	NextAnswer(ctx context.Context) (it store.OutboxItem, due bool, ok bool, err error)
 	BeginAttempt(ctx context.Context, id int64, next time.Time) error
 	EndAttempt(ctx context.Context, it store.OutboxItem, state, errText string) error
+	Postpone(ctx context.Context, id int64, at time.Time) error
 }
 
 // Sender owns the outbox loop.
@@ -46,7 +47,11 @@ type Sender struct {
 	Log      *slog.Logger
 	Backoff  Backoff
 	Now      clock.Clock // nil: the system clock
-	wake     chan struct{}
+	// Window says when a mail may leave: a time after now holds it until
+	// then (deadline mails go out only on working days in office hours,
+	// retries included); nil: any time.
+	Window func(it store.OutboxItem, now time.Time) time.Time
+	wake   chan struct{}
 }
 
 // Poke tells the sender that answers were enqueued.
@@ -97,6 +102,12 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 	}
 	if !due {
 		return time.Until(it.NextAttempt), nil
+	}
+	if s.Window != nil {
+		if at := s.Window(it, s.Now.Now()); at.After(s.Now.Now()) {
+			log.Info("mail held until office hours", "outbox", it.ID, "kind", it.Kind, "until", at)
+			return 0, s.Store.Postpone(ctx, it.ID, at)
+		}
 	}
 	if err := s.Store.BeginAttempt(ctx, it.ID, s.Now.Now().Add(s.Backoff.Next(it.Attempts+1))); err != nil {
 		return 0, err

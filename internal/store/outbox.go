@@ -171,6 +171,15 @@ func (s *Store) BeginAttempt(ctx context.Context, id int64, next time.Time) erro
 	return nil
 }
 
+// Postpone moves a queued mail's next attempt without counting one (a
+// deadline mail held until office hours).
+func (s *Store) Postpone(ctx context.Context, id int64, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE outbox SET next_attempt = ? WHERE id = ? AND state = 'queued'`, ts(at), id); err != nil {
+		return fmt.Errorf("postponing mail: %w", err)
+	}
+	return nil
+}
+
 // EndAttempt records an attempt's outcome: sent, failed for good, or a
 // temporary error (the item stays queued until its stored next attempt).
 func (s *Store) EndAttempt(ctx context.Context, it OutboxItem, state, errText string) error {
