@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -75,7 +76,12 @@ func TestBinary_SIGKILLScheduler(t *testing.T) {
 		cmd.Wait()
 		kills++
 		if kills > 200 {
-			t.Fatalf("no progress after 200 restarts (window %d ms)", window)
+			var next, due string
+			db.QueryRow(`SELECT next_step_at, due FROM cases LIMIT 1`).Scan(&next, &due)
+			t.Logf("%d cases, first due %s next %s; %d steps; outbox %d", testenv.Int(t, db, `SELECT count(*) FROM cases`), due, next,
+				testenv.Int(t, db, `SELECT count(*) FROM case_steps`), testenv.Int(t, db, `SELECT count(*) FROM outbox`))
+			log, _ := os.ReadFile(filepath.Join(state, "daemon.log"))
+			t.Fatalf("no progress after 200 restarts (window %d ms); the log's end:\n%s", window, log[max(0, len(log)-3000):])
 		}
 	}
 	t.Logf("%d kills", kills)

@@ -101,7 +101,7 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 		return time.Minute, nil
 	}
 	if !due {
-		return time.Until(it.NextAttempt), nil
+		return it.NextAttempt.Sub(s.Now.Now()), nil
 	}
 	if s.Window != nil {
 		if at := s.Window(it, s.Now.Now()); at.After(s.Now.Now()) {
