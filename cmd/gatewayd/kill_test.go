@@ -50,26 +50,7 @@ func TestBinary_SIGKILL(t *testing.T) {
 
 	// Kill until the work is done, so the kills fall all along the ingest:
 	// before the first commit, between commit and move, mid-fetch.
-	// The window before a kill widens while nothing moves, so that a slow
-	// start (a loaded machine, logins) still leaves room for work.
-	kills, window, last, stalled := 0, 90, 0, 0
-	for n := progress(); n < total; n = progress() {
-		if n == last {
-			stalled++
-		} else {
-			last, stalled = n, 0
-		}
-		if stalled >= 3 {
-			window, stalled = min(window*2, 2000), 0
-		}
-		cmd := startDaemon(t, bin, cfg.File, state)
-		time.Sleep(time.Duration(15+rand.IntN(window)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		kills++
-		t.Logf("kill %d: %d of %d moved, %d recorded but not yet moved", kills, progress(), total,
-			testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE moved_at IS NULL`))
-	}
+	kills := killUntil(t, bin, cfg.File, state, progress, total)
 	if kills < minKills {
 		t.Fatalf("only %d kills happened before the work was done, want %d: the test needs more messages", kills, minKills)
 	}
@@ -162,4 +143,34 @@ func startDaemon(t *testing.T, bin, config, state string, env ...string) *exec.C
 		t.Fatalf("starting gatewayd: %v", err)
 	}
 	return cmd
+}
+
+// killUntil starts the daemon and kills it with SIGKILL at random moments,
+// again and again, until progress reaches total. The window before a kill
+// widens while nothing moves, so that a slow start (a loaded machine,
+// logins) still leaves room for work. It returns the number of kills.
+func killUntil(t *testing.T, bin, config, state string, progress func() int, total int, env ...string) int {
+	t.Helper()
+	kills, window, last, stalled := 0, 90, 0, 0
+	for n := progress(); n < total; n = progress() {
+		if n == last {
+			stalled++
+		} else {
+			last, stalled = n, 0
+		}
+		if stalled >= 3 {
+			window, stalled = min(window*2, 2000), 0
+		}
+		cmd := startDaemon(t, bin, config, state, env...)
+		time.Sleep(time.Duration(15+rand.IntN(window)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		kills++
+		if kills > 300 {
+			log, _ := os.ReadFile(filepath.Join(state, "daemon.log"))
+			t.Fatalf("no progress after 300 restarts (window %d ms, %d of %d done); the log's end:\n%s", window, progress(), total,
+				log[max(0, len(log)-3000):])
+		}
+	}
+	return kills
 }

@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-message/mail"
 
@@ -47,27 +44,7 @@ func TestBinary_SIGKILLOutbox(t *testing.T) {
 	bin := buildBinary(t)
 	db := testenv.OpenDB(t, state)
 	sent := func() int { return testenv.Int(t, db, `SELECT count(*) FROM outbox WHERE state = 'sent'`) }
-	// The window before a kill widens while no answer gets out, so that a
-	// loaded machine (a slow start) still makes progress between kills.
-	kills, window, last, stalled := 0, 70, 0, 0
-	for n := sent(); n < total; n = sent() {
-		if n == last {
-			stalled++
-		} else {
-			last, stalled = n, 0
-		}
-		if stalled >= 3 {
-			window, stalled = min(window*2, 2000), 0
-		}
-		cmd := startDaemon(t, bin, cfg.File, state)
-		time.Sleep(time.Duration(10+rand.IntN(window)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		kills++
-		if kills > 200 {
-			t.Fatalf("no progress after 200 restarts (window %d ms)", window)
-		}
-	}
+	kills := killUntil(t, bin, cfg.File, state, sent, total)
 	t.Logf("%d kills", kills)
 	if kills < 5 {
 		t.Errorf("only %d kills: the test did not exercise crashes", kills)

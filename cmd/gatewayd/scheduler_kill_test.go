@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -60,30 +58,7 @@ func TestBinary_SIGKILLScheduler(t *testing.T) {
 	sent := func() int {
 		return testenv.Int(t, db, `SELECT count(*) FROM outbox WHERE kind = 'sollecito' AND state = 'sent'`)
 	}
-	kills, window, last, stalled := 0, 70, 0, 0
-	for n := sent(); n < total; n = sent() {
-		if n == last {
-			stalled++
-		} else {
-			last, stalled = n, 0
-		}
-		if stalled >= 3 {
-			window, stalled = min(window*2, 2000), 0
-		}
-		cmd := startDaemon(t, bin, cfg.File, state, clockEnv)
-		time.Sleep(time.Duration(10+rand.IntN(window)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		kills++
-		if kills > 200 {
-			var next, due string
-			db.QueryRow(`SELECT next_step_at, due FROM cases LIMIT 1`).Scan(&next, &due)
-			t.Logf("%d cases, first due %s next %s; %d steps; outbox %d", testenv.Int(t, db, `SELECT count(*) FROM cases`), due, next,
-				testenv.Int(t, db, `SELECT count(*) FROM case_steps`), testenv.Int(t, db, `SELECT count(*) FROM outbox`))
-			log, _ := os.ReadFile(filepath.Join(state, "daemon.log"))
-			t.Fatalf("no progress after 200 restarts (window %d ms); the log's end:\n%s", window, log[max(0, len(log)-3000):])
-		}
-	}
+	kills := killUntil(t, bin, cfg.File, state, sent, total, clockEnv)
 	t.Logf("%d kills", kills)
 	if n := testenv.Int(t, db, `SELECT count(*) FROM case_steps WHERE level = 'sollecito'`); n != total {
 		t.Errorf("%d sollecito steps recorded, want %d", n, total)

@@ -5,6 +5,7 @@
 package clock
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,3 +82,18 @@ func (s *Shifted) Now() time.Time { return time.Now().Add(time.Duration(s.offset
 
 // JumpTo moves the clock so that it shows t now.
 func (s *Shifted) JumpTo(t time.Time) { s.offset.Store(int64(time.Until(t))) }
+
+// Sleep waits d or until ctx ends; it reports whether ctx is still live.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -2,15 +2,11 @@ package intake
 
 import (
 	"context"
-	"regexp"
-	"strings"
 
+	"gatewayd/internal/mailparse"
+	"gatewayd/internal/protocol"
 	"gatewayd/internal/triage"
 )
-
-// protocolRE finds protocol numbers in a subject (any office's format
-// with a 4-digit year and a number of at least 4 digits).
-var protocolRE = regexp.MustCompile(`[A-Z][A-Z0-9]*(?:\.[A-Z0-9]+)*\.\d{4}\.\d{4,}`)
 
 // linkFollowups marks the mails that follow up an open case (D2: the
 // professional's reply, or a reminder quoting the number): they are
@@ -23,8 +19,8 @@ func (s *session) linkFollowups(ctx context.Context, items []*item) error {
 			continue
 		}
 		h := it.facts.Header
-		ids := append(msgIDs(h.Get("In-Reply-To")), msgIDs(h.Get("References"))...)
-		c, ok, err := s.w.Store.FollowedCase(ctx, ids, protocolRE.FindAllString(strings.ToUpper(d.Subject), -1), d.Sender)
+		ids := append(mailparse.MessageIDs(h.Get("In-Reply-To")), mailparse.MessageIDs(h.Get("References"))...)
+		c, ok, err := s.w.Store.FollowedCase(ctx, ids, protocol.FindLabels(d.Subject), d.Sender)
 		if err != nil {
 			return err
 		}
@@ -33,15 +29,4 @@ func (s *session) linkFollowups(ctx context.Context, items []*item) error {
 		}
 	}
 	return nil
-}
-
-// msgIDs reads the Message-IDs of an In-Reply-To or References value.
-func msgIDs(v string) []string {
-	var out []string
-	for _, f := range strings.Fields(v) {
-		if id := strings.Trim(f, "<>,"); strings.Contains(id, "@") {
-			out = append(out, id)
-		}
-	}
-	return out
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"gatewayd/internal/clock"
 	"gatewayd/internal/imapconn"
 	"gatewayd/internal/triage"
 )
@@ -159,7 +160,7 @@ func (s *session) useIdle() bool {
 func (s *session) waitForMail(ctx context.Context) error {
 	interval := s.w.Mailbox.PollInterval
 	if !s.useIdle() {
-		if !sleep(ctx, interval) {
+		if !clock.Sleep(ctx, interval) {
 			return ctx.Err()
 		}
 		return nil

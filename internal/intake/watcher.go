@@ -56,7 +56,7 @@ func (w *Watcher) Run(ctx context.Context) {
 			log.Error("reading mailbox state", "err", err)
 			st.Attempts, st.NextAttempt = 1, w.Now.Now().Add(w.Backoff.Next(1))
 		}
-		if !sleep(ctx, st.NextAttempt.Sub(w.Now.Now())) {
+		if !clock.Sleep(ctx, st.NextAttempt.Sub(w.Now.Now())) {
 			return
 		}
 		err = w.guardedSession(ctx, log)
@@ -69,7 +69,7 @@ func (w *Watcher) Run(ctx context.Context) {
 		log.Warn("mailbox session failed, will retry", "err", err, "attempt", attempts, "retry_in", wait.Round(time.Millisecond))
 		if rerr := w.Store.RecordFailure(ctx, w.Mailbox.Name, attempts, w.Now.Now().Add(wait), err); rerr != nil {
 			log.Error("recording failure", "err", rerr)
-			sleep(ctx, wait) // the store is failing too: do not spin
+			clock.Sleep(ctx, wait) // the store is failing too: do not spin
 		}
 	}
 }
@@ -85,19 +85,4 @@ func (w *Watcher) guardedSession(ctx context.Context, log *slog.Logger) (err err
 	}()
 	s := &session{w: w, log: log}
 	return s.run(ctx)
-}
-
-// sleep waits d or until ctx ends; it reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -237,7 +237,7 @@ func walkPart(h textproto.Header, body io.Reader, b *budget, depth int, f *Facts
 			f.DeliveryReport = true
 		}
 	}
-	if depth > 0 && isAttachment(h) {
+	if depth > 0 && IsAttachment(h) {
 		f.Attachments++
 	}
 	if !strings.HasPrefix(t, "multipart/") {
@@ -301,10 +301,10 @@ func (b *budget) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// isAttachment reports a part sent as a file: a Content-Disposition
+// IsAttachment reports a part sent as a file: a Content-Disposition
 // attachment, or a file name on a part that is not multipart, unless it
 // is an inline part shown in the text (a logo, referenced by Content-ID).
-func isAttachment(th textproto.Header) bool {
+func IsAttachment(th textproto.Header) bool {
 	h := message.Header{Header: th}
 	disp, dparams, _ := h.ContentDisposition()
 	if strings.EqualFold(disp, "attachment") {
@@ -346,4 +346,15 @@ func DateOf(f Facts) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// MessageIDs reads the Message-IDs of an In-Reply-To or References value.
+func MessageIDs(v string) []string {
+	var out []string
+	for _, f := range strings.Fields(v) {
+		if id := strings.Trim(f, "<>,"); strings.Contains(id, "@") {
+			out = append(out, id)
+		}
+	}
+	return out
 }

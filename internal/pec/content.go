@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"gatewayd/internal/mailparse"
+
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
 )
@@ -76,27 +78,12 @@ func (e *Envelope) readPart(p *message.Entity) {
 		if inner, err := message.New(message.Header{Header: h}, br); err == nil || message.IsUnknownCharset(err) {
 			seen := 0
 			walk(inner, 0, &seen, func(leaf *message.Entity) {
-				if isAttachment(leaf.Header) {
+				if mailparse.IsAttachment(leaf.Header.Header) {
 					e.OriginalAttachments++
 				}
 			})
 		}
 	}
-}
-
-// isAttachment reports a part sent as a file: a Content-Disposition
-// attachment, or a file name, unless it is an inline part shown in the
-// text (a logo, referenced by its Content-ID).
-func isAttachment(h message.Header) bool {
-	disp, dparams, _ := h.ContentDisposition()
-	if strings.EqualFold(disp, "attachment") {
-		return true
-	}
-	if h.Get("Content-Id") != "" {
-		return false
-	}
-	t, params, _ := h.ContentType()
-	return !strings.HasPrefix(t, "multipart/") && (dparams["filename"] != "" || params["name"] != "")
 }
 
 // walk calls f on every leaf part, at most maxDepth deep and maxPartsSeen

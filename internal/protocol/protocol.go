@@ -7,6 +7,7 @@ package protocol
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -101,3 +102,10 @@ func (f Format) Label(office string, year, n int) string {
 func Year(t time.Time) int {
 	return t.In(clock.Rome).Year()
 }
+
+// labelRE finds protocol labels in text: any office's format with a
+// 4-digit year and a number of at least 4 digits (INPS.FE.2026.0000042).
+var labelRE = regexp.MustCompile(`[A-Z][A-Z0-9]*(?:\.[A-Z0-9]+)*\.\d{4}\.\d{4,}`)
+
+// FindLabels returns the protocol labels a subject names.
+func FindLabels(s string) []string { return labelRE.FindAllString(strings.ToUpper(s), -1) }

@@ -121,20 +121,16 @@ type scadenzeFile struct {
 		GiorniAperto int `yaml:"giorni_aperto"`
 	} `yaml:"appuntamento"`
 	Ruoli map[string]yaml.Node `yaml:"ruoli"`
-	Scale []struct {
-		Nome        string   `yaml:"nome"`
-		Tipo        string   `yaml:"tipo"`
-		TipiCasella []string `yaml:"tipi_casella"`
-		Caselle     []string `yaml:"caselle"`
-		Livelli     []struct {
-			Nome    string   `yaml:"nome"`
-			Dopo    string   `yaml:"dopo"`
-			Giorni  int      `yaml:"giorni"`
-			A       []string `yaml:"a"`
-			Cc      []string `yaml:"cc"`
-			Modello string   `yaml:"modello"`
-		} `yaml:"livelli"`
-	} `yaml:"scale"`
+	Scale []scala              `yaml:"scale"`
+}
+
+// scala is one ladder of scadenze.yaml.
+type scala struct {
+	Nome        string    `yaml:"nome"`
+	Tipo        string    `yaml:"tipo"`
+	TipiCasella []string  `yaml:"tipi_casella"`
+	Caselle     []string  `yaml:"caselle"`
+	Livelli     []livello `yaml:"livelli"`
 }
 
 var anchors = map[string]map[string]bool{
@@ -168,7 +164,7 @@ func (r *Rules) loadScadenze(f *config.File, s *scadenzeFile) {
 		d.roles[name] = r.loadRole(f, "ruoli."+name, &n)
 	}
 	for i, l := range s.Scale {
-		d.Ladders = append(d.Ladders, r.loadLadder(f, d, i, l.Nome, l.Tipo, l.TipiCasella, l.Caselle, s.Scale[i].Livelli))
+		d.Ladders = append(d.Ladders, r.loadLadder(f, d, i, l))
 	}
 	r.Deadlines = d
 }
@@ -222,7 +218,8 @@ func (r *Rules) addressList(f *config.File, path string, n *yaml.Node) []string 
 	return list
 }
 
-type livello = struct {
+// livello is one level of a ladder.
+type livello struct {
 	Nome    string   `yaml:"nome"`
 	Dopo    string   `yaml:"dopo"`
 	Giorni  int      `yaml:"giorni"`
@@ -231,7 +228,8 @@ type livello = struct {
 	Modello string   `yaml:"modello"`
 }
 
-func (r *Rules) loadLadder(f *config.File, d *Deadlines, i int, name, kind string, tipi, caselle []string, livelli []livello) Ladder {
+func (r *Rules) loadLadder(f *config.File, d *Deadlines, i int, sc scala) Ladder {
+	name, kind, tipi, caselle, livelli := sc.Nome, sc.Tipo, sc.TipiCasella, sc.Caselle, sc.Livelli
 	p := fmt.Sprintf("scale.%d", i)
 	l := Ladder{Name: name, Kind: kind, Roles: map[string]bool{}, Mailboxes: map[string]bool{}}
 	if anchors[kind] == nil {

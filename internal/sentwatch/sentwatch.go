@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -30,6 +29,7 @@ import (
 	"gatewayd/internal/deadlines"
 	"gatewayd/internal/imapconn"
 	"gatewayd/internal/mailparse"
+	"gatewayd/internal/protocol"
 	"gatewayd/internal/store"
 )
 
@@ -66,7 +66,7 @@ func (w *Watcher) Run(ctx context.Context) {
 		}
 		wait := w.Backoff.Next(attempt)
 		log.Warn("Sent folder session failed, will retry", "err", err, "retry_in", wait.Round(time.Millisecond))
-		if !sleep(ctx, wait) {
+		if !clock.Sleep(ctx, wait) {
 			return
 		}
 	}
@@ -94,7 +94,7 @@ func (w *Watcher) guarded(ctx context.Context, log *slog.Logger) (err error) {
 		if err := w.scan(ctx, c, folder, log); err != nil {
 			return err
 		}
-		if !sleep(ctx, w.Mailbox.PollInterval) {
+		if !clock.Sleep(ctx, w.Mailbox.PollInterval) {
 			return nil
 		}
 	}
@@ -159,10 +159,6 @@ func (w *Watcher) scan(ctx context.Context, c *imapclient.Client, folder string,
 	return nil
 }
 
-// protocolRE finds protocol numbers in a subject (any office's format
-// with a 4-digit year and a number of at least 4 digits).
-var protocolRE = regexp.MustCompile(`[A-Z][A-Z0-9]*(?:\.[A-Z0-9]+)*\.\d{4}\.\d{4,}`)
-
 // sent links one outgoing message to its case.
 func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, log *slog.Logger) error {
 	f, problem := mailparse.InspectHeader(strings.NewReader(string(header) + "\r\n"))
@@ -170,8 +166,8 @@ func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, l
 		return nil
 	}
 	h := f.Header
-	ids := append(msgIDs(h.Get("In-Reply-To")), msgIDs(h.Get("References"))...)
-	protocols := protocolRE.FindAllString(strings.ToUpper(f.Subject), -1)
+	ids := append(mailparse.MessageIDs(h.Get("In-Reply-To")), mailparse.MessageIDs(h.Get("References"))...)
+	protocols := protocol.FindLabels(f.Subject)
 	at := internal
 	if t, err := mail.ParseDate(f.Date); err == nil {
 		at = t
@@ -197,26 +193,4 @@ func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, l
 
 func marked(subject, marker string) bool {
 	return marker != "" && strings.Contains(strings.ToUpper(subject), strings.ToUpper(marker))
-}
-
-// msgIDs reads the Message-IDs of an In-Reply-To or References value.
-func msgIDs(v string) []string {
-	var out []string
-	for _, f := range strings.Fields(v) {
-		if id := strings.Trim(f, "<>,"); strings.Contains(id, "@") {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
