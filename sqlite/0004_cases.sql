@@ -11,6 +11,8 @@ CREATE TABLE cases (
     sender       TEXT    NOT NULL,               -- who wrote (answers and the waiting ladder go there)
     received_day TEXT    NOT NULL,               -- D, YYYY-MM-DD: the day the mail counts as received
     due          TEXT    NOT NULL,               -- YYYY-MM-DD
+    term_days    INTEGER NOT NULL,               -- the working days to answer when it opened (the promise made)
+    paused_days  INTEGER NOT NULL DEFAULT 0,     -- working days the office's term stood still while waiting
     state        TEXT    NOT NULL CHECK (state IN ('open', 'overdue', 'waiting', 'answered', 'closed')),
     outcome      TEXT    NOT NULL DEFAULT '',    -- closed: answered, unsatisfactory, withdrawn
     ladder       TEXT    NOT NULL DEFAULT 'risposta', -- the ladder in force: risposta, attesa, regione

@@ -27,9 +27,9 @@ func fill(ctx context.Context, st *store.Store, n, due int, now time.Time) error
 	if err != nil {
 		return err
 	}
-	cs, err := tx.PrepareContext(ctx, `INSERT INTO cases (id, message, mailbox, address, protocol, sender, received_day, due, state,
-		next_step_at, opened_at) VALUES (?, ?, 'gc', 'GestioneCredito.Ferrara@inps.it', ?, 'studio@example.it', '2026-11-23',
-		'2026-12-07', 'open', ?, ?)`)
+	cs, err := tx.PrepareContext(ctx, `INSERT INTO cases (id, message, mailbox, address, protocol, sender, received_day, due, term_days,
+		state, next_step_at, opened_at) VALUES (?, ?, 'gc', 'GestioneCredito.Ferrara@inps.it', ?, 'studio@example.it', '2026-11-23',
+		'2026-12-07', 10, 'open', ?, ?)`)
 	if err != nil {
 		return err
 	}

@@ -145,7 +145,10 @@ func cmdCase(args []string, stdout, stderr io.Writer) int {
 		}
 		switch verb {
 		case "close":
-			if !c.Open() {
+			switch {
+			case c.State == store.CaseAnswered: // the reply came; the operator judges it (D5: unsatisfactory)
+				return tx.Close(ctx, c, store.CaseClosed, *outcome, c.RepliedAt, why)
+			case !c.Open():
 				return fmt.Errorf("case %s is already %s", protocol, c.State)
 			}
 			return tx.Close(ctx, c, store.CaseClosed, *outcome, tx.Now(), why)
@@ -194,7 +197,7 @@ func showCase(cfg *config.Config, r *rules.Rules, ct *store.CaseTool, protocol s
 	for _, s := range steps {
 		kind := "sent"
 		if s.Skipped {
-			kind = "skipped (crossed while the daemon was down)"
+			kind = "skipped (its day passed while the daemon was down or the case waited)"
 		}
 		fmt.Fprintf(stdout, "step: %-10s %-26s due %s, %s %s\n", store.LadderKind(s.Ladder), s.Level, s.DueDay.Format(time.DateOnly), kind,
 			s.TakenAt.In(clock.Rome).Format("2006-01-02 15:04"))

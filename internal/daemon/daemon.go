@@ -123,7 +123,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for _, m := range d.Config.Mailboxes {
 		if m.WatchSent() {
 			sw := &sentwatch.Watcher{Mailbox: m, Store: d.store, Office: func() *answer.Office { return &d.office.Load().Office },
-				Log: d.Log, Backoff: d.Backoff, Now: d.Now}
+				Log: d.Log, Backoff: d.Backoff}
 			wg.Go(func() { sw.Run(ctx) })
 		}
 	}

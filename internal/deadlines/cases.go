@@ -21,7 +21,7 @@ func NewCase(r *rules.Rules, address string, res store.Result, it store.Item) *s
 	}
 	sender := it.Decision.Sender
 	a := ReplyAnchors(r, m, it.InternalDate)
-	n := &store.NewCase{Address: m.Address, Sender: sender, ReceivedDay: a.Receipt, Due: a.Due,
+	n := &store.NewCase{Address: m.Address, Sender: sender, ReceivedDay: a.Receipt, Due: a.Due, TermDays: m.Days,
 		Links: []string{it.Facts.MessageID, it.Decision.OriginalID}}
 	if steps := Dates(r, r.Deadlines.Ladder(rules.LadderReply, m), m, a, sender); len(steps) > 0 {
 		n.NextStep = At(r, steps[0].Date)

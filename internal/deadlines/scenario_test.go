@@ -237,16 +237,23 @@ func TestScenario_milan(t *testing.T) {
 	}
 }
 
-// sendFromOffice puts a message the staff sent into the Sent folder,
-// once the watcher has started reading it.
+// sendFromOffice puts a message the staff sent to studio@bianchi.it into
+// the Sent folder, once the watcher has started reading it.
 func (o *office) sendFromOffice(at time.Time, subject, inReplyTo string) {
+	o.t.Helper()
+	o.sendFromOfficeTo(at, "studio@bianchi.it", subject, inReplyTo)
+}
+
+// sendFromOfficeTo puts a message the staff sent to `to` into the Sent
+// folder.
+func (o *office) sendFromOfficeTo(at time.Time, to, subject, inReplyTo string) {
 	o.t.Helper()
 	db := testenv.OpenDB(o.t, o.state)
 	testenv.Eventually(o.t, 20*time.Second, func() (bool, string) {
 		return testenv.Int(o.t, db, `SELECT count(*) FROM sent_state`) == 1, "the Sent watcher did not start"
 	})
-	raw := fmt.Sprintf("From: GestioneCredito.Ferrara@inps.it\r\nTo: studio@bianchi.it\r\nSubject: %s\r\nDate: %s\r\n"+
-		"Message-ID: <reply%d@inps.it>\r\n", subject, at.Format(time.RFC1123Z), at.UnixNano())
+	raw := fmt.Sprintf("From: GestioneCredito.Ferrara@inps.it\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n"+
+		"Message-ID: <reply%d@inps.it>\r\n", to, subject, at.Format(time.RFC1123Z), at.UnixNano())
 	if inReplyTo != "" {
 		raw += "In-Reply-To: <" + inReplyTo + ">\r\n"
 	}

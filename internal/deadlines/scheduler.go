@@ -45,6 +45,7 @@ type Scheduler struct {
 
 	mu    sync.Mutex // one pass at a time
 	cron  *cron.Cron
+	cmu   sync.Mutex // the cron entry (a reload changes it)
 	entry cron.EntryID
 }
 
@@ -63,7 +64,9 @@ type Result struct {
 // Run runs the schedule until ctx ends: a pass at start (catching up on
 // what fell due while the daemon was down) and one at each scheduled time.
 func (s *Scheduler) Run(ctx context.Context) {
+	s.cmu.Lock()
 	s.cron = cron.New(cron.WithLocation(clock.Rome), cron.WithChain(cron.Recover(cron.DiscardLogger)))
+	s.cmu.Unlock()
 	s.Reschedule()
 	s.cron.Start()
 	s.guardedPass(ctx)
@@ -73,6 +76,8 @@ func (s *Scheduler) Run(ctx context.Context) {
 
 // Reschedule sets the cron entry from the rules in force (after a reload).
 func (s *Scheduler) Reschedule() {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
 	if s.cron == nil {
 		return
 	}
@@ -204,7 +209,11 @@ func (s *Scheduler) step(ctx context.Context, tx *store.Tx, o *answer.Office, id
 	m, ok := r.Mailbox(c.Address)
 	steps := Dates(r, r.Deadlines.Ladder(store.LadderKind(c.Ladder), m), m, anchorsOf(c), c.Sender)
 	if !ok || len(steps) == 0 {
-		return tx.SetNextStep(ctx, c, time.Time{})
+		// The rules in force have no ladder for it (its mailbox or ladder
+		// was taken out): it stays due, looked at again the next working
+		// day, so that it goes on when the rules give it one again.
+		s.Log.Warn("no ladder for an open case in the rules in force", "protocol", c.Protocol, "mailbox", c.Address, "ladder", c.Ladder)
+		return tx.SetNextStep(ctx, c, At(r, r.Calendar.NextWorkday(now)))
 	}
 	today := clock.Day(now)
 	at := -1
@@ -234,29 +243,34 @@ func (s *Scheduler) step(ctx context.Context, tx *store.Tx, o *answer.Office, id
 	if at+1 < len(steps) {
 		next = At(r, steps[at+1].Date)
 	}
-	for i := 0; i < at; i++ {
-		if !done[steps[i].Level.Name] {
-			if err := tx.TakeStep(ctx, c, steps[i].Level.Name, steps[i].Date, true, nil, next); err != nil && !errors.Is(err, store.ErrStepTaken) {
+	// Levels dated before the current one were crossed while the daemon
+	// was away (or the case waited): recorded, not mailed. Levels of the
+	// current one's day are all taken (two levels may share a day).
+	for i := 0; i <= at; i++ {
+		st := steps[i]
+		if done[st.Level.Name] {
+			continue
+		}
+		var mail *store.Mail
+		skipped := st.Date.Before(steps[at].Date)
+		if !skipped {
+			if mail, err = s.notice(ctx, tx, o, c, m, st, sent, now); err != nil {
 				return err
 			}
+		}
+		if c, err = tx.CaseByID(ctx, c.ID); err != nil { // TakeStep moved it on
+			return err
+		}
+		if err := tx.TakeStep(ctx, c, st.Level.Name, st.Date, skipped, mail, next); err != nil && !errors.Is(err, store.ErrStepTaken) {
+			return err
+		}
+		if skipped {
 			res.Skipped++
+		} else {
+			res.Taken++
 		}
 	}
-	if done[steps[at].Level.Name] {
-		return tx.SetNextStep(ctx, c, next)
-	}
-	mail, err := s.notice(ctx, tx, o, c, m, steps[at], sent, now)
-	if err != nil {
-		return err
-	}
-	if err := tx.TakeStep(ctx, c, steps[at].Level.Name, steps[at].Date, false, mail, next); err != nil {
-		if errors.Is(err, store.ErrStepTaken) {
-			return nil
-		}
-		return err
-	}
-	res.Taken++
-	return nil
+	return tx.SetNextStep(ctx, c, next)
 }
 
 // anchorsOf are a stored case's anchors.
@@ -341,10 +355,12 @@ func (s *Scheduler) Recompute(ctx context.Context) (int, error) {
 	moved := 0
 	for _, c := range cases {
 		m, ok := o.Rules.Mailbox(c.Address)
-		if !ok {
+		if !ok || c.TermDays == 0 {
 			continue
 		}
-		due := o.Rules.Calendar.TermEnd(c.ReceivedDay, m.Days)
+		// The promise made (the days at opening, and those the term stood
+		// still) on the calendar as it is now.
+		due := o.Rules.Calendar.TermEnd(c.ReceivedDay, c.TermDays+c.PausedDays)
 		if due.Equal(c.Due) {
 			continue
 		}
@@ -356,7 +372,7 @@ func (s *Scheduler) Recompute(ctx context.Context) (int, error) {
 			a := anchorsOf(c)
 			a.Due = due
 			steps := Dates(o.Rules, o.Rules.Deadlines.Ladder(store.LadderKind(c.Ladder), m), m, a, c.Sender)
-			return tx.SetDue(ctx, c, due, nextUntaken(o.Rules, steps, taken, c.Ladder))
+			return tx.SetDue(ctx, c, due, nextUntaken(o.Rules, steps, taken, c.Ladder), 0)
 		})
 		if err != nil {
 			return moved, fmt.Errorf("case %s: %w", c.Protocol, err)

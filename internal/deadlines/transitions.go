@@ -61,8 +61,9 @@ func Resume(ctx context.Context, tx *store.Tx, r *rules.Rules, c store.Case, now
 	}
 	a := anchorsOf(c)
 	if r.Deadlines != nil && r.Deadlines.WaitPausesClock {
-		a.Due = r.Calendar.AddWorkdays(c.Due, workdaysBetween(r, c.AnchorDay, r.Calendar.ReceiptDay(now)))
-		if err := tx.SetDue(ctx, c, a.Due, time.Time{}); err != nil {
+		waited := workdaysBetween(r, c.AnchorDay, r.Calendar.ReceiptDay(now))
+		a.Due = r.Calendar.AddWorkdays(c.Due, waited)
+		if err := tx.SetDue(ctx, c, a.Due, time.Time{}, waited); err != nil {
 			return err
 		}
 	}

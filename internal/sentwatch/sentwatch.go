@@ -50,7 +50,6 @@ type Watcher struct {
 	Office  func() *answer.Office
 	Log     *slog.Logger
 	Backoff backoff.Backoff
-	Now     clock.Clock
 }
 
 // Run watches until ctx ends, reconnecting with backoff after failures.
@@ -118,7 +117,7 @@ func (w *Watcher) folder(c *imapclient.Client) (string, error) {
 }
 
 // headerFields are what a reply is recognised by.
-var headerFields = []string{"Message-Id", "In-Reply-To", "References", "Subject", "Date"}
+var headerFields = []string{"Message-Id", "In-Reply-To", "References", "Subject", "Date", "To", "Cc", "Auto-Submitted"}
 
 // scan reads the messages added to the Sent folder since the last scan.
 func (w *Watcher) scan(ctx context.Context, c *imapclient.Client, folder string, log *slog.Logger) error {
@@ -159,7 +158,14 @@ func (w *Watcher) scan(ctx context.Context, c *imapclient.Client, folder string,
 	return nil
 }
 
-// sent links one outgoing message to its case.
+// sent links one outgoing message to its case. Only a message to the
+// case's sender written by a person answers it (or, with the rules'
+// marker, asks the sender for documents): the gateway's own mail (an
+// acknowledgment, a sollecito filed in Sent), automatic mail and a
+// forward to a colleague or to the region are recorded on the case's
+// timeline and change nothing else. What cannot be done (a marker where
+// the rules have no waiting ladder) is recorded too, and the watcher
+// goes on: one message never blocks the folder.
 func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, log *slog.Logger) error {
 	f, problem := mailparse.InspectHeader(strings.NewReader(string(header) + "\r\n"))
 	if problem != nil {
@@ -168,9 +174,12 @@ func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, l
 	h := f.Header
 	ids := append(mailparse.MessageIDs(h.Get("In-Reply-To")), mailparse.MessageIDs(h.Get("References"))...)
 	protocols := protocol.FindLabels(f.Subject)
-	at := internal
-	if t, err := mail.ParseDate(f.Date); err == nil {
-		at = t
+	if len(ids) == 0 && len(protocols) == 0 {
+		return nil
+	}
+	at := internal // when the server filed it: the reply's time
+	if at.IsZero() {
+		at, _ = mail.ParseDate(f.Date)
 	}
 	o := w.Office()
 	return w.Store.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -178,17 +187,50 @@ func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, l
 		if err != nil || !ok || !c.Open() {
 			return err
 		}
+		why := map[string]any{"by": "Sent folder", "message_id": f.MessageID, "subject": answer.Clean(f.Subject)}
+		switch own, err := tx.OwnMail(ctx, f.MessageID); {
+		case err != nil:
+			return err
+		case own || automatic(h.Get("Auto-Submitted")):
+			return nil // our own mail, or automatic: not the office's reply
+		case !addressedTo(&h, c.Sender):
+			return tx.CaseEvent(ctx, c, "sent-elsewhere", why) // a forward, a question to the region
+		}
 		if err := tx.LinkCase(ctx, f.MessageID, c.ID); err != nil {
 			return err
 		}
-		why := map[string]any{"by": "Sent folder", "message_id": f.MessageID}
 		if o != nil && o.Rules != nil && o.Rules.Deadlines != nil && marked(f.Subject, o.Rules.Deadlines.WaitMarker) {
 			log.Info("request to the professional seen in Sent: the case waits", "protocol", c.Protocol)
-			return deadlines.Wait(ctx, tx, o.Rules, c, at, why)
+			if err := deadlines.Wait(ctx, tx, o.Rules, c, at, why); err != nil {
+				log.Warn("the case cannot wait on the professional", "protocol", c.Protocol, "err", err)
+				why["error"] = err.Error()
+				return tx.CaseEvent(ctx, c, "wait-impossible", why)
+			}
+			return nil
 		}
 		log.Info("reply seen in Sent: case answered", "protocol", c.Protocol)
 		return tx.Close(ctx, c, store.CaseAnswered, store.OutcomeAnswered, at, why)
 	})
+}
+
+// automatic reports an Auto-Submitted value other than "no".
+func automatic(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	return v != "" && !strings.HasPrefix(v, "no")
+}
+
+// addressedTo reports whether To or Cc name addr.
+func addressedTo(h interface{ Get(string) string }, addr string) bool {
+	for _, k := range []string{"To", "Cc"} {
+		if list, err := mail.ParseAddressList(h.Get(k)); err == nil {
+			for _, a := range list {
+				if strings.EqualFold(a.Address, addr) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func marked(subject, marker string) bool {

@@ -36,6 +36,7 @@ type NewCase struct {
 	Sender      string    // who wrote
 	ReceivedDay time.Time // D
 	Due         time.Time
+	TermDays    int       // the working days to answer: the promise the acknowledgment made
 	NextStep    time.Time // when the first step falls due (zero: none)
 	Links       []string  // Message-IDs that lead to the case (the original's, …)
 }
@@ -60,6 +61,8 @@ type Case struct {
 	Sender      string
 	ReceivedDay time.Time
 	Due         time.Time
+	TermDays    int
+	PausedDays  int
 	State       string
 	Outcome     string
 	Ladder      string
@@ -72,14 +75,14 @@ type Case struct {
 	Delays      int
 }
 
-const caseCols = `id, message, mailbox, address, protocol, sender, received_day, due, state, outcome, ladder, anchor_day, level,
-	next_step_at, opened_at, replied_at, closed_at, delays`
+const caseCols = `id, message, mailbox, address, protocol, sender, received_day, due, term_days, paused_days, state, outcome, ladder,
+	anchor_day, level, next_step_at, opened_at, replied_at, closed_at, delays`
 
 func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var recv, due, anchor, next, opened, replied, closed string
-	err := row.Scan(&c.ID, &c.Message, &c.Mailbox, &c.Address, &c.Protocol, &c.Sender, &recv, &due, &c.State, &c.Outcome,
-		&c.Ladder, &anchor, &c.Level, &next, &opened, &replied, &closed, &c.Delays)
+	err := row.Scan(&c.ID, &c.Message, &c.Mailbox, &c.Address, &c.Protocol, &c.Sender, &recv, &due, &c.TermDays, &c.PausedDays,
+		&c.State, &c.Outcome, &c.Ladder, &anchor, &c.Level, &next, &opened, &replied, &closed, &c.Delays)
 	c.ReceivedDay, c.Due, c.AnchorDay = parseDay(recv), parseDay(due), parseDay(anchor)
 	c.NextStepAt, c.OpenedAt, c.RepliedAt, c.ClosedAt = parseTS(next), parseTS(opened), parseTS(replied), parseTS(closed)
 	return c, err
@@ -92,9 +95,9 @@ func (c Case) Open() bool {
 
 // openCase inserts the case of an accepted message in the transaction.
 func (t *Tx) openCase(ctx context.Context, message int64, mailbox, protocol string, n NewCase) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO cases (message, mailbox, address, protocol, sender, received_day, due, state,
-		next_step_at, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`, message, mailbox, n.Address, protocol, n.Sender,
-		day(n.ReceivedDay), day(n.Due), tsOrEmpty(n.NextStep), ts(t.now))
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO cases (message, mailbox, address, protocol, sender, received_day, due, term_days,
+		state, next_step_at, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`, message, mailbox, n.Address, protocol, n.Sender,
+		day(n.ReceivedDay), day(n.Due), n.TermDays, tsOrEmpty(n.NextStep), ts(t.now))
 	if err != nil {
 		return 0, fmt.Errorf("opening case: %w", err)
 	}
@@ -399,13 +402,16 @@ func (t *Tx) CaseFacts(ctx context.Context, c Case) (CaseFacts, error) {
 	return f, nil
 }
 
-// SetDue records a due date recomputed (the calendar changed) and the next
-// step it moves.
-func (t *Tx) SetDue(ctx context.Context, c Case, due, next time.Time) error {
-	if _, err := t.tx.ExecContext(ctx, `UPDATE cases SET due = ?, next_step_at = ? WHERE id = ?`, day(due), tsOrEmpty(next), c.ID); err != nil {
-		return fmt.Errorf("recomputing due date: %w", err)
+// SetDue records a due date moved — the calendar changed, or the office's
+// term stood still while it waited (paused: the working days it waited) —
+// and the next step it moves.
+func (t *Tx) SetDue(ctx context.Context, c Case, due, next time.Time, paused int) error {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE cases SET due = ?, next_step_at = ?, paused_days = paused_days + ? WHERE id = ?`,
+		day(due), tsOrEmpty(next), paused, c.ID); err != nil {
+		return fmt.Errorf("moving the due date: %w", err)
 	}
-	return t.CaseEvent(ctx, c, "due-recomputed", map[string]any{"was": day(c.Due), "due": day(due), "next_step": tsOrEmpty(next)})
+	return t.CaseEvent(ctx, c, "due-recomputed", map[string]any{"was": day(c.Due), "due": day(due), "next_step": tsOrEmpty(next),
+		"paused_days": paused})
 }
 
 // SentState returns where the Sent folder of a mailbox was read up to.
@@ -430,18 +436,29 @@ func (s *Store) SetSentState(ctx context.Context, mailbox string, uidvalidity, l
 	return nil
 }
 
-// FollowedCase returns the open case a mail follows up: by a Message-ID
-// it refers to (In-Reply-To, References: the original's, our
+// FollowedCase returns the open case a mail of sender follows up: by a
+// Message-ID it refers to (In-Reply-To, References: the original's, our
 // acknowledgment's, an earlier follow-up's), or by a protocol number in
-// its subject when it comes from the case's own sender.
+// its subject — on both routes only when it comes from the case's own
+// sender, so that nobody attaches mail to someone else's case.
 func (s *Store) FollowedCase(ctx context.Context, ids, protocols []string, sender string) (Case, bool, error) {
-	if len(ids) == 0 && len(protocols) == 0 {
+	if len(ids) == 0 && len(protocols) == 0 || sender == "" {
 		return Case{}, false, nil
 	}
 	c, ok, err := findCase(ctx, s.db, ids, nil) // reads only: no transaction, no fsync
-	if err == nil && !ok {
+	if err == nil && (!ok || !strings.EqualFold(c.Sender, sender)) {
 		c, ok, err = findCase(ctx, s.db, nil, protocols)
-		ok = ok && strings.EqualFold(c.Sender, sender)
 	}
-	return c, ok && c.Open(), err
+	return c, ok && c.Open() && strings.EqualFold(c.Sender, sender), err
+}
+
+// OwnMail reports a Message-ID the gateway itself sent (an answer or a
+// deadline mail, as the outbox keeps it).
+func (t *Tx) OwnMail(ctx context.Context, messageID string) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE message_id = ?`, strings.Trim(messageID, "<> ")).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("checking own mail: %w", err)
+	}
+	return n > 0, nil
 }

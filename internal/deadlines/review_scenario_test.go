@@ -1,0 +1,192 @@
+package deadlines_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"gatewayd/internal/deadlines"
+	"gatewayd/internal/store"
+	"gatewayd/internal/testenv"
+	"gatewayd/internal/testenv/dovecot"
+	"gatewayd/internal/testenv/gateway"
+)
+
+const subjR = "RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025"
+
+// TestSent_forwardIsNoReply: staff forwarding the case to a colleague (not
+// a reply to the professional) leaves the case open, on its timeline.
+func TestSent_forwardIsNoReply(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it", subjR)
+	const p = "INPS.FE.2026.0000001"
+	db := testenv.OpenDB(t, o.state)
+	var orig string
+	db.QueryRow(`SELECT message_id FROM messages`).Scan(&orig)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		return testenv.Int(t, db, `SELECT count(*) FROM sent_state`) == 1, "Sent watcher not started"
+	})
+	at := rome(2026, 11, 24, 9, 0)
+	raw := fmt.Sprintf("From: GestioneCredito.Ferrara@inps.it\r\nTo: collega.ufficio@inps.it\r\nSubject: I: %s\r\nDate: %s\r\n"+
+		"Message-ID: <fwd1@inps.it>\r\nReferences: <%s>\r\n\r\nPuoi vedere tu?\r\n", subjR, at.Format(time.RFC1123Z), orig)
+	dovecot.AppendAt(t, o.srv.Client(o.user, "pw"), "Sent", at, []byte(raw))
+	time.Sleep(3 * time.Second)
+	st, _, _ := o.caseState(p)
+	t.Logf("after an internal forward in Sent: case %s is %q", p, st)
+	if st != "open" {
+		t.Errorf("an internal forward (To a colleague) changed the case to %q", st)
+	}
+}
+
+// TestSent_ownMailIsNoReply: a copy of the gateway's own acknowledgment in
+// Sent (servers that file mail sent over SMTP there) answers nothing.
+func TestSent_ownMailIsNoReply(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it", subjR)
+	const p = "INPS.FE.2026.0000001"
+	db := testenv.OpenDB(t, o.state)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		return testenv.Int(t, db, `SELECT count(*) FROM sent_state`) == 1 && len(o.sink.Messages()) == 1, "not ready"
+	})
+	ack := o.sink.Messages()[0].Raw
+	t.Logf("ack headers: %s", bytes.SplitN(ack, []byte("\r\n\r\n"), 2)[0])
+	dovecot.AppendAt(t, o.srv.Client(o.user, "pw"), "Sent", rome(2026, 11, 23, 10, 6), ack)
+	time.Sleep(3 * time.Second)
+	st, _, _ := o.caseState(p)
+	t.Logf("after our own acknowledgment appears in Sent: case %s is %q", p, st)
+	if st != "open" {
+		t.Errorf("the gateway's own acknowledgment closed the case: %q", st)
+	}
+}
+
+// TestFollowup_strangerIsNot: a stranger's mail whose References name the
+// original is no follow-up: it is decided as any mail, and the wait on the
+// professional goes on.
+func TestFollowup_strangerIsNot(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it", subjR)
+	const p = "INPS.FE.2026.0000001"
+	db := testenv.OpenDB(t, o.state)
+	var orig string
+	db.QueryRow(`SELECT message_id FROM messages`).Scan(&orig)
+	o.clk.Set(rome(2026, 11, 25, 9, 0))
+	o.sendFromOffice(rome(2026, 11, 25, 9, 0), "[RICHIESTA INTEGRAZIONE] Protocollo "+p+" - documenti mancanti", "")
+	o.waitState(p, "waiting")
+	at := rome(2026, 11, 26, 12, 0)
+	raw := fmt.Sprintf("From: chiunque@altro-studio.it\r\nTo: GestioneCredito.Ferrara@inps.it\r\nSubject: ciao\r\n"+
+		"Date: %s\r\nMessage-ID: <stranger1@altro-studio.it>\r\nReferences: <%s>\r\n\r\nniente\r\n", at.Format(time.RFC1123Z), orig)
+	dovecot.AppendAt(t, o.srv.Client(o.user, "pw"), "INBOX", at, []byte(raw))
+	time.Sleep(4 * time.Second)
+	st, _, _ := o.caseState(p)
+	var dec string
+	db.QueryRow(`SELECT json_extract(decision,'$.outcome') || ' ' || coalesce(json_extract(decision,'$.follows_up'),'') FROM messages WHERE message_id LIKE 'stranger1%'`).Scan(&dec)
+	t.Logf("stranger's mail decided %q; case now %q", dec, st)
+	if st != "waiting" {
+		t.Errorf("a stranger's mail ended the wait on the professional: case %q", st)
+	}
+}
+
+// TestScenario_sameDayLevels: Ferrara's regione ladder has two levels on
+// the same day: both are taken, neither is skipped.
+func TestScenario_sameDayLevels(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "direzione.ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	at := rome(2026, 11, 23, 10, 0)
+	raw := fmt.Sprintf("Authentication-Results: mx.inps.it; dmarc=pass header.from=odcec.fe.it\r\nFrom: info@odcec.fe.it\r\n"+
+		"To: direzione.ferrara@inps.it\r\nSubject: Quesito normativo sulla contribuzione artigiani\r\nDate: %s\r\n"+
+		"Message-ID: <q1@odcec.fe.it>\r\n\r\nQuesito.\r\n", at.Format(time.RFC1123Z))
+	c := o.srv.Client(o.user, "pw")
+	dovecot.AppendAt(t, c, "INBOX", at, []byte(raw))
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		return dovecot.Count(t, c, "gatewayd/accepted") == 1, "not accepted"
+	})
+	db := testenv.OpenDB(t, o.state)
+	var p string
+	db.QueryRow(`SELECT protocol FROM cases`).Scan(&p)
+	o.clk.Set(rome(2026, 11, 24, 9, 0))
+	err := o.gw.D.Store().Update(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		cs, err := tx.CaseByProtocol(ctx, p)
+		if err != nil {
+			return err
+		}
+		return deadlines.Forward(ctx, tx, o.gw.D.Office().Rules, cs, o.clk.Now(), map[string]any{"by": "test"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next string
+	db.QueryRow(`SELECT next_step_at FROM cases`).Scan(&next)
+	t.Logf("forwarded; next_step_at %s", next)
+	// forwarded Tue 24 Nov: 7 wd end Thu 3 Dec, step Fri 4 Dec
+	o.passAt(rome(2026, 12, 4, 8, 30))
+	time.Sleep(2 * time.Second)
+	rows, _ := db.Query(`SELECT level, skipped, coalesce(outbox,0) FROM case_steps`)
+	var steps []string
+	for rows.Next() {
+		var l string
+		var s, ob int
+		rows.Scan(&l, &s, &ob)
+		steps = append(steps, fmt.Sprintf("%s skipped=%d outbox=%d", l, s, ob))
+	}
+	rows.Close()
+	t.Logf("steps: %v", steps)
+	if !strings.Contains(strings.Join(steps, ";"), "informa-ordine skipped=0") {
+		t.Errorf("informa-ordine was never mailed: %v", steps)
+	}
+}
+
+// TestSent_impossibleWaitBlocksNothing: rules without a waiting ladder and
+// the marker in Sent: the message is recorded on the case, and a later
+// reply is still seen.
+func TestSent_impossibleWaitBlocksNothing(t *testing.T) {
+	dir := gateway.FerraraRules(t)
+	p := dir + "/scadenze.yaml"
+	b, _ := os.ReadFile(p)
+	s := string(b)
+	i, j := strings.Index(s, "  - nome: attesa-professionista"), strings.Index(s, "  # Quesito normativo")
+	os.WriteFile(p, []byte(s[:i]+s[j:]), 0o644)
+	o := startOffice(t, dir, "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it", subjR)
+	o.receive(rome(2026, 11, 23, 10, 1), "studio@rossi.it", "GestioneCredito.Ferrara@inps.it", "RSSMRA85T10A562S - Artigiani - altra pratica")
+	o.sendFromOffice(rome(2026, 11, 25, 9, 0), "[RICHIESTA INTEGRAZIONE] Protocollo INPS.FE.2026.0000001 - documenti", "")
+	o.sendFromOfficeTo(rome(2026, 11, 25, 9, 5), "studio@rossi.it", "Re: Protocollo INPS.FE.2026.0000002 - risposta", "")
+	o.waitState("INPS.FE.2026.0000002", "answered")
+	db := testenv.OpenDB(t, o.state)
+	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'wait-impossible'`); n != 1 {
+		t.Errorf("%d wait-impossible events, want 1", n)
+	}
+}
+
+// TestScenario_pausedTermSurvivesReload: with sospende_termine the due
+// date moved at the end of a wait stays after a reload.
+func TestScenario_pausedTermSurvivesReload(t *testing.T) {
+	dir := gateway.FerraraRules(t)
+	p := dir + "/scadenze.yaml"
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(b), "sospende_termine: false", "sospende_termine: true", 1)), 0o644)
+	o := startOffice(t, dir, "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it", subjR)
+	const pr = "INPS.FE.2026.0000001"
+	db := testenv.OpenDB(t, o.state)
+	o.clk.Set(rome(2026, 11, 25, 9, 0))
+	o.sendFromOffice(rome(2026, 11, 25, 9, 0), "[RICHIESTA INTEGRAZIONE] Protocollo "+pr+" - documenti mancanti", "")
+	o.waitState(pr, "waiting")
+	o.clk.Set(rome(2026, 12, 2, 12, 0))
+	reply := fmt.Sprintf("From: studio@bianchi.it\r\nTo: GestioneCredito.Ferrara@inps.it\r\nSubject: Re: Protocollo %s documenti\r\n"+
+		"Date: %s\r\nMessage-ID: <fu2@bianchi.it>\r\n\r\nEcco.\r\n", pr, rome(2026, 12, 2, 12, 0).Format(time.RFC1123Z))
+	dovecot.AppendAt(t, o.srv.Client(o.user, "pw"), "INBOX", rome(2026, 12, 2, 12, 0), []byte(reply))
+	o.waitState(pr, "open")
+	var due1, due2 string
+	db.QueryRow(`SELECT due FROM cases`).Scan(&due1)
+	if err := o.gw.D.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	db.QueryRow(`SELECT due FROM cases`).Scan(&due2)
+	t.Logf("due after the wait ended: %s; after a plain reload (nothing changed): %s", due1, due2)
+	if due1 != due2 {
+		t.Errorf("a reload with no change moved the due date %s -> %s", due1, due2)
+	}
+}
