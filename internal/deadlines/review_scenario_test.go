@@ -90,10 +90,24 @@ func TestFollowup_strangerIsNot(t *testing.T) {
 	}
 }
 
-// TestScenario_sameDayLevels: Ferrara's regione ladder has two levels on
-// the same day: both are taken, neither is skipped.
-func TestScenario_sameDayLevels(t *testing.T) {
-	o := startOffice(t, gateway.FerraraRules(t), "direzione.ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+// TestScenario_forwardedToRegion: a normative question forwarded to the
+// region on Tuesday 24 Nov: the Ordine is told the next working day;
+// 7 working days later the region gets its sollecito. With both levels
+// made to share a day, both are taken, neither skipped.
+func TestScenario_forwardedToRegion(t *testing.T) {
+	for _, sameDay := range []bool{false, true} {
+		t.Run(fmt.Sprint("same day ", sameDay), func(t *testing.T) { forwardedToRegion(t, sameDay) })
+	}
+}
+
+func forwardedToRegion(t *testing.T, sameDay bool) {
+	dir := gateway.FerraraRules(t)
+	if sameDay {
+		p := dir + "/scadenze.yaml"
+		b, _ := os.ReadFile(p)
+		os.WriteFile(p, []byte(strings.Replace(string(b), "giorni: 0\n        a: [ordine]", "giorni: 7\n        a: [ordine]", 1)), 0o644)
+	}
+	o := startOffice(t, dir, "direzione.ferrara@inps.it", rome(2026, 11, 23, 10, 5))
 	at := rome(2026, 11, 23, 10, 0)
 	raw := fmt.Sprintf("Authentication-Results: mx.inps.it; dmarc=pass header.from=odcec.fe.it\r\nFrom: info@odcec.fe.it\r\n"+
 		"To: direzione.ferrara@inps.it\r\nSubject: Quesito normativo sulla contribuzione artigiani\r\nDate: %s\r\n"+
@@ -117,12 +131,18 @@ func TestScenario_sameDayLevels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var next string
-	db.QueryRow(`SELECT next_step_at FROM cases`).Scan(&next)
-	t.Logf("forwarded; next_step_at %s", next)
-	// forwarded Tue 24 Nov: 7 wd end Thu 3 Dec, step Fri 4 Dec
+	if !sameDay {
+		o.passAt(rome(2026, 11, 25, 8, 30))
+		got := o.notices(1)
+		for subj, rcpt := range got {
+			if !strings.HasPrefix(subj, "INFORMA ORDINE - Protocollo "+p) || strings.Join(rcpt, " ") != "info@odcec.fe.it direttore.provinciale.ferrara@inps.it" {
+				t.Errorf("the day after the forward: %q to %v", subj, rcpt)
+			}
+		}
+	}
+	// forwarded Tue 24 Nov: 7 working days end Thu 3 Dec, the step on Fri 4 Dec
 	o.passAt(rome(2026, 12, 4, 8, 30))
-	time.Sleep(2 * time.Second)
+	o.notices(2)
 	rows, _ := db.Query(`SELECT level, skipped, coalesce(outbox,0) FROM case_steps`)
 	var steps []string
 	for rows.Next() {
@@ -132,9 +152,8 @@ func TestScenario_sameDayLevels(t *testing.T) {
 		steps = append(steps, fmt.Sprintf("%s skipped=%d outbox=%d", l, s, ob))
 	}
 	rows.Close()
-	t.Logf("steps: %v", steps)
-	if !strings.Contains(strings.Join(steps, ";"), "informa-ordine skipped=0") {
-		t.Errorf("informa-ordine was never mailed: %v", steps)
+	if j := strings.Join(steps, ";"); !strings.Contains(j, "informa-ordine skipped=0") || !strings.Contains(j, "sollecito-regione skipped=0") {
+		t.Errorf("steps: %v, want both mailed", steps)
 	}
 }
 
