@@ -52,7 +52,7 @@ var ExampleSubjects = map[string]string{
 // reason, so the decision's record says why nobody was answered.
 func (p *Policy) Answers(m config.Mailbox, r store.Result, it store.Item) []store.Mail {
 	o := p.Office()
-	if o == nil || o.Templates == nil || r.SeenAgain || !Needed(r.Outcome) {
+	if o == nil || o.Templates == nil || r.SeenAgain || !Needed(r.Outcome) || it.Decision.RegionAnswer {
 		return nil
 	}
 	dec := it.Decision

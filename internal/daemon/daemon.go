@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gatewayd/internal/deadlines"
+	"gatewayd/internal/rules"
 	"gatewayd/internal/sentwatch"
 
 	"gatewayd/internal/answer"
@@ -112,11 +113,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 				rs := d.office.Load().Rules
 				f := store.Followup{Mails: policy.Answers(m, r, it), Case: deadlines.NewCase(rs, m.Address, r, it)}
 				if p := it.Decision.FollowsUp; p != "" && !r.SeenAgain {
-					f.Then = deadlines.FollowupEffect(rs, p, it.Facts.MessageID, it.InternalDate)
+					f.Then = deadlines.FollowupEffect(rs, p, it.Facts.MessageID, it.InternalDate, it.Decision.RegionAnswer)
 				}
 				return f
 			},
 			Committed: d.sender.Poke, Now: d.Now,
+			Counterparts: func(c store.Case) []string {
+				rs := d.office.Load().Rules
+				if m, ok := rs.Mailbox(c.Address); ok && rs.Deadlines != nil && store.LadderKind(c.Ladder) == rules.LadderRegion {
+					return rs.Deadlines.Counterparts(m)
+				}
+				return nil
+			},
 		}
 		wg.Go(func() { w.Run(ctx) })
 	}

@@ -37,6 +37,7 @@ type Anchors struct {
 	Due     time.Time
 	Request time.Time // attesa: the day the office asked
 	Forward time.Time // regione: the day the question was forwarded
+	Answer  time.Time // riscontro: the day the region answered
 }
 
 // ReplyAnchors dates a mail received at t in mailbox m.
@@ -55,7 +56,7 @@ func Dates(r *rules.Rules, l *rules.Ladder, m *rules.Mailbox, a Anchors, sender 
 	var prev time.Time
 	for _, lv := range l.Levels {
 		from := map[string]time.Time{rules.AnchorReceipt: a.Receipt, rules.AnchorDue: a.Due, rules.AnchorPrevious: prev,
-			rules.AnchorRequest: a.Request, rules.AnchorForward: a.Forward}[lv.After]
+			rules.AnchorRequest: a.Request, rules.AnchorForward: a.Forward, rules.AnchorAnswer: a.Answer}[lv.After]
 		prev = r.Calendar.StepDay(from, lv.Days)
 		steps = append(steps, Step{Level: lv, Date: prev, Template: lv.Template,
 			To: r.Deadlines.Addresses(lv.To, m, sender), Cc: r.Deadlines.Addresses(lv.Cc, m, sender)})

@@ -131,30 +131,61 @@ func forwardedToRegion(t *testing.T, sameDay bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameDay {
-		o.passAt(rome(2026, 11, 25, 8, 30))
-		got := o.notices(1)
-		for subj, rcpt := range got {
-			if !strings.HasPrefix(subj, "INFORMA ORDINE - Protocollo "+p) || strings.Join(rcpt, " ") != "info@odcec.fe.it direttore.provinciale.ferrara@inps.it" {
-				t.Errorf("the day after the forward: %q to %v", subj, rcpt)
-			}
+	if sameDay { // forwarded Tue 24 Nov: 7 working days end Thu 3 Dec, both steps on Fri 4 Dec
+		o.passAt(rome(2026, 12, 4, 8, 30))
+		o.notices(2)
+		rows, _ := db.Query(`SELECT level, skipped, coalesce(outbox,0) FROM case_steps`)
+		var steps []string
+		for rows.Next() {
+			var l string
+			var s, ob int
+			rows.Scan(&l, &s, &ob)
+			steps = append(steps, fmt.Sprintf("%s skipped=%d outbox=%d", l, s, ob))
+		}
+		rows.Close()
+		if j := strings.Join(steps, ";"); !strings.Contains(j, "informa-ordine skipped=0") || !strings.Contains(j, "sollecito-regione skipped=0") {
+			t.Errorf("steps: %v, want both mailed", steps)
+		}
+		return
+	}
+	o.passAt(rome(2026, 11, 25, 8, 30))
+	for subj, rcpt := range o.notices(1) {
+		if !strings.HasPrefix(subj, "INFORMA ORDINE - Protocollo "+p) || strings.Join(rcpt, " ") != "info@odcec.fe.it direttore.provinciale.ferrara@inps.it" {
+			t.Errorf("the day after the forward: %q to %v", subj, rcpt)
 		}
 	}
-	// forwarded Tue 24 Nov: 7 working days end Thu 3 Dec, the step on Fri 4 Dec
+	// The region answers on Wednesday 2 Dec (its mail names the case): the
+	// relay to the Ordine is due by Thursday 3, so the Direttore's reminder
+	// comes on Friday 4 instead of the region's sollecito; the office's
+	// reply to the Ordine in Sent closes the case. The answer itself is not
+	// acknowledged.
+	answer := fmt.Sprintf("Authentication-Results: mx.inps.it; dmarc=pass header.from=inps.it\r\n"+
+		"From: ConsulenzaFlussiContributivi.EmiliaRomagna@inps.it\r\nTo: direzione.ferrara@inps.it\r\n"+
+		"Subject: Risposta al quesito %s\r\nDate: %s\r\nMessage-ID: <regione1@inps.it>\r\n\r\nRisposta.\r\n", p,
+		rome(2026, 12, 2, 11, 0).Format(time.RFC1123Z))
+	o.clk.Set(rome(2026, 12, 2, 11, 5))
+	dovecot.AppendAt(t, c, "INBOX", rome(2026, 12, 2, 11, 0), []byte(answer))
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		var ladder string
+		db.QueryRow(`SELECT ladder FROM cases`).Scan(&ladder)
+		return ladder == "riscontro@2026-12-02", "the region's answer did not start the relay: ladder " + ladder
+	})
+	o.passAt(rome(2026, 12, 3, 8, 30))
+	o.notices(1)
 	o.passAt(rome(2026, 12, 4, 8, 30))
-	o.notices(2)
-	rows, _ := db.Query(`SELECT level, skipped, coalesce(outbox,0) FROM case_steps`)
-	var steps []string
-	for rows.Next() {
-		var l string
-		var s, ob int
-		rows.Scan(&l, &s, &ob)
-		steps = append(steps, fmt.Sprintf("%s skipped=%d outbox=%d", l, s, ob))
+	got := o.notices(2)
+	found := false
+	for subj, rcpt := range got {
+		found = found || strings.HasPrefix(subj, "RIFERISCI ORDINE - Protocollo "+p) && strings.Join(rcpt, " ") == "direttore.provinciale.ferrara@inps.it"
 	}
-	rows.Close()
-	if j := strings.Join(steps, ";"); !strings.Contains(j, "informa-ordine skipped=0") || !strings.Contains(j, "sollecito-regione skipped=0") {
-		t.Errorf("steps: %v, want both mailed", steps)
+	if !found {
+		t.Errorf("no relay reminder to the Direttore: %v", got)
 	}
+	if n := testenv.Int(t, db, `SELECT count(*) FROM outbox WHERE kind = 'seguito'`); n != 0 {
+		t.Errorf("the region's answer was acknowledged (%d)", n)
+	}
+	o.sendFromOfficeTo(rome(2026, 12, 4, 9, 0), "info@odcec.fe.it", "Re: Quesito normativo - "+p, "")
+	o.waitState(p, "answered")
 }
 
 // TestSent_impossibleWaitBlocksNothing: rules without a waiting ladder and

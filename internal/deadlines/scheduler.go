@@ -275,7 +275,7 @@ func (s *Scheduler) step(ctx context.Context, tx *store.Tx, o *answer.Office, id
 
 // anchorsOf are a stored case's anchors.
 func anchorsOf(c store.Case) Anchors {
-	return Anchors{Receipt: c.ReceivedDay, Due: c.Due, Request: c.AnchorDay, Forward: c.AnchorDay}
+	return Anchors{Receipt: c.ReceivedDay, Due: c.Due, Request: c.AnchorDay, Forward: c.AnchorDay, Answer: c.AnchorDay}
 }
 
 // notice composes the mail of a step.

@@ -42,7 +42,7 @@ func transition(ctx context.Context, tx *store.Tx, r *rules.Rules, c store.Case,
 	}
 	anchor := r.Calendar.ReceiptDay(now)
 	var next time.Time
-	if steps := Dates(r, l, m, Anchors{Request: anchor, Forward: anchor}, c.Sender); len(steps) > 0 {
+	if steps := Dates(r, l, m, Anchors{Request: anchor, Forward: anchor, Answer: anchor}, c.Sender); len(steps) > 0 {
 		next = At(r, steps[0].Date)
 	}
 	return tx.Transition(ctx, c, state, kind+"@"+anchor.Format(time.DateOnly), anchor, next, why)
@@ -95,10 +95,21 @@ func Appointment(r *rules.Rules, c store.Case, now time.Time) bool {
 	return c.Open() && now.Sub(c.ReceivedDay) > time.Duration(days)*24*time.Hour
 }
 
+// RegionAnswered starts the relay's term (D4): the region answered a
+// question forwarded to it; the office relays it to the Ordine by the
+// next working day (its reply in Sent closes the case).
+func RegionAnswered(ctx context.Context, tx *store.Tx, r *rules.Rules, c store.Case, now time.Time, why map[string]any) error {
+	if !c.Open() {
+		return nil
+	}
+	return transition(ctx, tx, r, c, c.State, rules.LadderRelay, now, why)
+}
+
 // FollowupEffect is what a follow-up does to its case, in the transaction
 // that records it: linked (its Message-ID leads to the case from now on),
-// recorded in the case's history, and a wait on the professional ended.
-func FollowupEffect(r *rules.Rules, protocol, messageID string, now time.Time) func(ctx context.Context, tx *store.Tx) error {
+// recorded in the case's history, and a wait on the professional ended —
+// or, for the region's answer, the relay's term started.
+func FollowupEffect(r *rules.Rules, protocol, messageID string, now time.Time, regionAnswer bool) func(ctx context.Context, tx *store.Tx) error {
 	return func(ctx context.Context, tx *store.Tx) error {
 		c, err := tx.CaseByProtocol(ctx, protocol)
 		if err != nil {
@@ -111,7 +122,10 @@ func FollowupEffect(r *rules.Rules, protocol, messageID string, now time.Time) f
 		if err := tx.CaseEvent(ctx, c, "follow-up-received", why); err != nil {
 			return err
 		}
-		if c.State == store.CaseWaiting && r != nil {
+		switch {
+		case regionAnswer && r != nil:
+			return RegionAnswered(ctx, tx, r, c, now, map[string]any{"by": "the region's answer", "message_id": messageID})
+		case c.State == store.CaseWaiting && r != nil:
 			return Resume(ctx, tx, r, c, now, map[string]any{"by": "the professional's reply", "message_id": messageID})
 		}
 		return nil

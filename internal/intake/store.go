@@ -20,5 +20,5 @@ type Store interface {
 	DropPendingMoves(ctx context.Context, mailbox string, current uint32) error
 	Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []store.Item, mails store.FollowupFunc) ([]store.Result, error)
 	Spool() *spool.Spool
-	FollowedCase(ctx context.Context, ids, protocols []string, sender string) (store.Case, bool, error)
+	CaseOf(ctx context.Context, ids, protocols []string) (store.Case, bool, error)
 }

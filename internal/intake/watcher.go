@@ -40,6 +40,9 @@ type Watcher struct {
 	Followup   store.FollowupFunc // the answers and the case that follow a recorded message; nil: none
 	Committed  func()             // called after each batch is committed (wakes the outbox)
 	Now        clock.Clock        // nil: the system clock
+	// Counterparts are who else may answer on a case (the region, for a
+	// question forwarded to it); nil: nobody.
+	Counterparts func(c store.Case) []string
 }
 
 // Run syncs the mailbox until ctx ends, reconnecting after any failure

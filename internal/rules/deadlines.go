@@ -16,9 +16,10 @@ const FileScadenze = "scadenze.yaml"
 
 // Kinds of ladder: who is late, and from when its terms count.
 const (
-	LadderReply   = "risposta" // the office owes the sender a reply (D2)
-	LadderWaiting = "attesa"   // the office waits on the professional (D3)
-	LadderRegion  = "regione"  // a normative question forwarded to the region (D4)
+	LadderReply   = "risposta"  // the office owes the sender a reply (D2)
+	LadderWaiting = "attesa"    // the office waits on the professional (D3)
+	LadderRegion  = "regione"   // a normative question forwarded to the region (D4)
+	LadderRelay   = "riscontro" // the region answered: the office relays it to the Ordine (D4)
 )
 
 // Anchors of a level's term: the day its N working days count from.
@@ -28,6 +29,7 @@ const (
 	AnchorPrevious = "precedente" // the day of the level before
 	AnchorRequest  = "richiesta"  // the day the office asked the professional (attesa)
 	AnchorForward  = "inoltro"    // the day the question went to the region (regione)
+	AnchorAnswer   = "risposta"   // the day the region answered (riscontro)
 )
 
 // RoleSender is the role of the case's own sender (the professional).
@@ -137,6 +139,7 @@ var anchors = map[string]map[string]bool{
 	LadderReply:   {AnchorReceipt: true, AnchorDue: true, AnchorPrevious: true},
 	LadderWaiting: {AnchorRequest: true, AnchorPrevious: true},
 	LadderRegion:  {AnchorForward: true, AnchorPrevious: true},
+	LadderRelay:   {AnchorAnswer: true, AnchorPrevious: true},
 }
 
 // loadScadenze reads scadenze.yaml; it needs the caselle loaded.
@@ -233,7 +236,7 @@ func (r *Rules) loadLadder(f *config.File, d *Deadlines, i int, sc scala) Ladder
 	p := fmt.Sprintf("scale.%d", i)
 	l := Ladder{Name: name, Kind: kind, Roles: map[string]bool{}, Mailboxes: map[string]bool{}}
 	if anchors[kind] == nil {
-		f.Errf(p+".tipo", "tipo %q: use risposta, attesa or regione", kind)
+		f.Errf(p+".tipo", "tipo %q: use risposta, attesa, regione or riscontro", kind)
 	}
 	for j, t := range tipi {
 		if !roles[t] {
@@ -318,4 +321,23 @@ func (r *Rules) LadderTemplates() []string {
 		return nil
 	}
 	return r.Deadlines.Templates()
+}
+
+// Counterparts are the addresses whose answer on a case of mailbox m is
+// awaited besides its sender's: those a regione ladder writes to (the
+// region's offices).
+func (d *Deadlines) Counterparts(m *Mailbox) []string {
+	l := d.Ladder(LadderRegion, m)
+	if l == nil {
+		return nil
+	}
+	var out []string
+	for _, lv := range l.Levels {
+		for _, a := range d.Addresses(append(append([]string{}, lv.To...), lv.Cc...), m, "") {
+			if a != "" {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }

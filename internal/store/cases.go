@@ -436,20 +436,19 @@ func (s *Store) SetSentState(ctx context.Context, mailbox string, uidvalidity, l
 	return nil
 }
 
-// FollowedCase returns the open case a mail of sender follows up: by a
-// Message-ID it refers to (In-Reply-To, References: the original's, our
-// acknowledgment's, an earlier follow-up's), or by a protocol number in
-// its subject — on both routes only when it comes from the case's own
-// sender, so that nobody attaches mail to someone else's case.
-func (s *Store) FollowedCase(ctx context.Context, ids, protocols []string, sender string) (Case, bool, error) {
-	if len(ids) == 0 && len(protocols) == 0 || sender == "" {
+// CaseOf returns the open case a mail refers to: by a Message-ID (In-Reply-To,
+// References: the original's, our acknowledgment's, an earlier
+// follow-up's), else by a protocol number in its subject. Intake decides
+// whether its sender may follow it up.
+func (s *Store) CaseOf(ctx context.Context, ids, protocols []string) (Case, bool, error) {
+	if len(ids) == 0 && len(protocols) == 0 {
 		return Case{}, false, nil
 	}
 	c, ok, err := findCase(ctx, s.db, ids, nil) // reads only: no transaction, no fsync
-	if err == nil && (!ok || !strings.EqualFold(c.Sender, sender)) {
+	if err == nil && !ok {
 		c, ok, err = findCase(ctx, s.db, nil, protocols)
 	}
-	return c, ok && c.Open() && strings.EqualFold(c.Sender, sender), err
+	return c, ok && c.Open(), err
 }
 
 // OwnMail reports a Message-ID the gateway itself sent (an answer or a

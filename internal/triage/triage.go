@@ -79,6 +79,9 @@ type Decision struct {
 	// in its subject from the case's sender): linked to the case,
 	// acknowledged as a follow-up, no new number, no new deadline.
 	FollowsUp string `json:"follows_up,omitempty"`
+	// RegionAnswer: the follow-up is the region's answer to a question
+	// forwarded to it (D4): not acknowledged; the relay's term starts.
+	RegionAnswer bool `json:"region_answer,omitempty"`
 	// ReplyElsewhere: the answer goes to a Reply-To outside From's domain
 	// (honoured for an authenticated sender, but counted as unauthenticated
 	// against that address's daily limit).
