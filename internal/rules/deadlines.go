@@ -324,8 +324,8 @@ func (r *Rules) LadderTemplates() []string {
 }
 
 // Counterparts are the addresses whose answer on a case of mailbox m is
-// awaited besides its sender's: those a regione ladder writes to (the
-// region's offices).
+// awaited besides its sender's: those a regione ladder writes to, in To
+// (the region's offices; those in Cc are only informed).
 func (d *Deadlines) Counterparts(m *Mailbox) []string {
 	l := d.Ladder(LadderRegion, m)
 	if l == nil {
@@ -333,7 +333,7 @@ func (d *Deadlines) Counterparts(m *Mailbox) []string {
 	}
 	var out []string
 	for _, lv := range l.Levels {
-		for _, a := range d.Addresses(append(append([]string{}, lv.To...), lv.Cc...), m, "") {
+		for _, a := range d.Addresses(lv.To, m, "") {
 			if a != "" {
 				out = append(out, a)
 			}
