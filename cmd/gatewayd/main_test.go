@@ -122,3 +122,20 @@ func TestOutboxCommand(t *testing.T) {
 		t.Errorf("retrying a queued answer succeeded")
 	}
 }
+
+// TestCheck_oneIdentity: the configuration's office code and the rules'
+// office must be the same office.
+func TestCheck_oneIdentity(t *testing.T) {
+	state := t.TempDir()
+	pw := filepath.Join(state, "pw")
+	os.WriteFile(pw, []byte("x"), 0o600)
+	conf := filepath.Join(state, "gatewayd.yaml")
+	rulesDir, _ := filepath.Abs("../../rules/milano")
+	os.WriteFile(conf, []byte("office:\n  name: X\n  code: FE\nstate_dir: "+state+"\nrules_dir: "+rulesDir+"\nshadow: true\nmailboxes:\n"+
+		"  - name: a\n    address: Direzione.milano@inps.it\n    imap: {host: imap.b.it, user: a, password_file: "+pw+"}\n"), 0o600)
+	var out, errb bytes.Buffer
+	code := run([]string{"check", "--config", conf}, &out, &errb)
+	if code == exitOK || !strings.Contains(errb.String(), "gatewayd.yaml:3: office.code FE differs from the code of the rules' office, MI") {
+		t.Errorf("check with FE against Milan's rules = %d:\n%s%s", code, out.String(), errb.String())
+	}
+}

@@ -48,6 +48,7 @@ type Outbox struct {
 type Office struct {
 	Name string `yaml:"name"`
 	Code string `yaml:"code"`
+	Line int    `yaml:"-"` // where office.code stands in the file
 }
 
 // Protocol sets how protocol numbers are written.

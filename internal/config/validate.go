@@ -33,6 +33,7 @@ func (c *Config) validate(v *validator) {
 	if !codeRE.MatchString(c.Office.Code) {
 		v.errf("office.code", "office.code %q must be 1 to 16 letters, digits, - or _", c.Office.Code)
 	}
+	c.Office.Line = v.lines.line("office.code")
 	f, err := protocol.Parse(c.Protocol.Format)
 	if err != nil {
 		v.errf("protocol.format", "%v", err)

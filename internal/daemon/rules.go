@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"gatewayd/internal/config"
 	"gatewayd/internal/pec"
@@ -23,6 +25,13 @@ func LoadRules(cfg *config.Config) (*rules.Rules, error) {
 		return nil, err
 	}
 	var errs config.Errors
+	if !strings.EqualFold(r.Office.Code, cfg.Office.Code) {
+		// One identity: the code in the protocol numbers and the rules'
+		// office must be the same office.
+		errs = append(errs, config.Error{File: cfg.File, Line: cfg.Office.Line,
+			Msg: fmt.Sprintf("office.code %s differs from the code of the rules' office, %s (%s): write the same code in both",
+				cfg.Office.Code, r.Office.Code, filepath.Join(cfg.RulesDir, rules.FileUfficio))})
+	}
 	for _, m := range cfg.Mailboxes {
 		if _, ok := r.Mailbox(m.Address); !ok {
 			errs = append(errs, config.Error{File: cfg.File, Line: m.Line,

@@ -152,7 +152,7 @@ func TestOutbox_loop(t *testing.T) {
 	cfgFE.RulesDir = gateway.FerraraRules(t)
 	cfgMI := testenv.Config(t, stateMI, testenv.Mailbox{Name: "mi", Address: "Direzione.milano@inps.it",
 		Addr: srv.Addr(), User: "mi", Password: "pw", SMTPAddr: sinkMI.Addr})
-	cfgMI.RulesDir = "../../rules/milano"
+	cfgMI.RulesDir, cfgMI.Office.Code = "../../rules/milano", "MI"
 	gateway.Start(t, cfgFE, nil, nil)
 	gateway.Start(t, cfgMI, nil, nil)
 	dovecot.Append(t, feClient, "INBOX", []byte("From: Direzione.milano@inps.it\r\nTo: GestioneCredito.Ferrara@inps.it\r\n"+
