@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,5 +64,54 @@ func TestCaseCommands(t *testing.T) {
 	}
 	if got, code := cmd("case", "close", "INPS.FE.2026.9999999", "--outcome", "withdrawn", "--config", conf); code == exitOK {
 		t.Errorf("case close of no case = %d: %s", code, got)
+	}
+}
+
+// TestFindAnything: messages list filters, show by Message-ID, export of
+// the original bytes (refused when the spool was altered), and outbox
+// list naming what each answer is about, on the demo's store.
+func TestFindAnything(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "demo")
+	var out, errb bytes.Buffer
+	if code := run([]string{"demo", "-state", state}, &out, &errb); code != exitOK {
+		t.Fatalf("demo: %d %s", code, errb.String())
+	}
+	conf := filepath.Join(state, "gatewayd.yaml")
+	cmd := func(args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		return out.String() + errb.String(), code
+	}
+	var refused []map[string]any
+	got, _ := cmd("messages", "list", "--config", conf, "--outcome", "refused", "--json")
+	if json.Unmarshal([]byte(got), &refused) != nil || len(refused) != 5 {
+		t.Errorf("messages list --outcome refused: %s", got)
+	}
+	if got, _ := cmd("messages", "list", "--config", conf, "--reason", "use-cassetto"); strings.Count(got, "use-cassetto") != 1 {
+		t.Errorf("messages list --reason use-cassetto:\n%s", got)
+	}
+	if got, _ := cmd("messages", "list", "--config", conf, "--cf", "vrdlne70a41d548a"); !strings.Contains(got, "INPS.FE.2026.") || strings.Count(got, "\n") != 2 {
+		t.Errorf("messages list --cf:\n%s", got)
+	}
+	if got, _ := cmd("messages", "list", "--config", conf, "--since", "2020-01-01", "--until", "2020-12-31"); strings.Count(got, "\n") != 1 {
+		t.Errorf("messages list of 2020 is not empty:\n%s", got)
+	}
+	if got, code := cmd("show", "--config", conf, "<quesito-ordine-20112026@odcec.fe.it>"); code != exitOK || !strings.Contains(got, "normativa") {
+		t.Errorf("show by Message-ID = %d:\n%s", code, got)
+	}
+	raw, code := cmd("export", "--config", conf, "quesito-ordine-20112026@odcec.fe.it")
+	if code != exitOK || !strings.Contains(raw, "Subject: Quesito normativo - contribuzione soci lavoratori di cooperative") {
+		t.Errorf("export = %d:\n%s", code, raw)
+	}
+	if got, _ := cmd("outbox", "--config", conf, "list"); !strings.Contains(got, "ABOUT") || !strings.Contains(got, "INPS.FE.2026.0000001") {
+		t.Errorf("outbox list does not say what each answer is about:\n%s", got)
+	}
+	segs, _ := filepath.Glob(filepath.Join(state, "spool", "*", "*.seg"))
+	for _, seg := range segs {
+		b, _ := os.ReadFile(seg)
+		os.WriteFile(seg, bytes.ReplaceAll(b, []byte("Quesito normativo - contribuzione"), []byte("Quesito normativo - CONTRIBUZIONE")), 0o600)
+	}
+	if got, code := cmd("export", "--config", conf, "quesito-ordine-20112026@odcec.fe.it"); code == exitOK || !strings.Contains(got, "altered") {
+		t.Errorf("export of altered bytes = %d:\n%s", code, got)
 	}
 }

@@ -56,7 +56,12 @@ commands:
                            a case's timeline; close it; put it on the professional; forward to the region
   outbox   --config FILE list [STATE] | show ID | retry ID
                            the automatic answers: list, show one as sent, queue one again
-  show     --config FILE PROTOCOL|ID
+  messages --config FILE list [--mailbox NAME] [--outcome O] [--reason R] [--from ADDR] [--cf CODE]
+           [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]
+                           find messages, numbered or not
+  export   --config FILE PROTOCOL|MESSAGE-ID|ID > message.eml
+                           the original bytes, checked against their SHA-256
+  show     --config FILE PROTOCOL|MESSAGE-ID|ID
                            show what is recorded of a message: every step, with its time
   demo                     run a local demo on embedded sample mails
   version                  print the version
@@ -84,6 +89,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdDeadlines(args[1:], stdout, stderr)
 	case "cases":
 		return cmdCases(args[1:], stdout, stderr)
+	case "messages":
+		return cmdMessages(args[1:], stdout, stderr)
+	case "export":
+		return cmdExport(args[1:], stdout, stderr)
 	case "case":
 		return cmdCase(args[1:], stdout, stderr)
 	case "outbox":
@@ -137,7 +146,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		return exitBadConfig
 	}
 	if len(rest) != 1 {
-		fmt.Fprint(stderr, "usage: gatewayd show --config FILE PROTOCOL|ID\n")
+		fmt.Fprint(stderr, "usage: gatewayd show --config FILE PROTOCOL|MESSAGE-ID|ID\n")
 		return exitBadConfig
 	}
 	return showMessage(cfg.StateDir, rest[0], stdout, stderr)

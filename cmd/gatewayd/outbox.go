@@ -53,7 +53,7 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATE\tKIND\tTO\tATTEMPTS\tCREATED\tDELIVERY\tNOTE")
+		fmt.Fprintln(tw, "ID\tSTATE\tKIND\tABOUT\tTO\tATTEMPTS\tCREATED\tDELIVERY\tNOTE")
 		for _, it := range items {
 			note := it.LastError
 			if note == "" {
@@ -63,7 +63,11 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 			if it.Undelivered {
 				delivery = "UNDELIVERED (" + it.Delivery + ")"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", it.ID, it.State, it.Kind, it.To, it.Attempts,
+			about := it.Protocol
+			if about == "" {
+				about = fmt.Sprintf("message %d", it.Message)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", it.ID, it.State, it.Kind, about, it.To, it.Attempts,
 				it.CreatedAt.In(clock.Rome).Format("2006-01-02 15:04"), delivery, note)
 		}
 		tw.Flush()

@@ -126,19 +126,21 @@ type OutboxItem struct {
 	SentAt      time.Time
 	Cc          []string
 	Case        int64
+	Protocol    string // the protocol number of the message it is about ('' for none)
 	Delivery    string // the furthest PEC receipt: accettazione, avvenuta-consegna, errore-consegna …
 	// Undelivered: a signed PEC receipt said the answer was not delivered, for good.
 	Undelivered bool
 }
 
 const outboxCols = `id, message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason, attempts, next_attempt,
-	last_error, created_at, sent_at, delivery, undelivered, cc, coalesce(case_id, 0)`
+	last_error, created_at, sent_at, delivery, undelivered, cc, coalesce(case_id, 0),
+	coalesce((SELECT label FROM protocols WHERE protocols.message = outbox.message), '')`
 
 func scanOutbox(row interface{ Scan(...any) error }) (OutboxItem, error) {
 	var it OutboxItem
 	var next, created, sent, cc string
 	err := row.Scan(&it.ID, &it.Message, &it.Mailbox, &it.Kind, &it.MessageID, &it.From, &it.To, &it.Raw, &it.State,
-		&it.Reason, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Delivery, &it.Undelivered, &cc, &it.Case)
+		&it.Reason, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Delivery, &it.Undelivered, &cc, &it.Case, &it.Protocol)
 	if cc != "" {
 		it.Cc = strings.Split(cc, ",")
 	}
