@@ -235,3 +235,15 @@ func hoistConfig(args []string) []string {
 	}
 	return append(front, rest...)
 }
+
+// splitConfig separates --config FILE (anywhere) from the other arguments.
+func splitConfig(args []string) (cfgArgs, rest []string) {
+	h := hoistConfig(args)
+	switch {
+	case len(h) >= 2 && (h[0] == "--config" || h[0] == "-config"):
+		return h[:2], h[2:]
+	case len(h) >= 1 && (strings.HasPrefix(h[0], "--config=") || strings.HasPrefix(h[0], "-config=")):
+		return h[:1], h[1:]
+	}
+	return nil, h
+}

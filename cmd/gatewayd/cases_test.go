@@ -115,3 +115,39 @@ func TestFindAnything(t *testing.T) {
 		t.Errorf("export of altered bytes = %d:\n%s", code, got)
 	}
 }
+
+// TestReplay: the same rules change nothing; rules that no longer refuse
+// companies with employees turn the Cassetto refusal into an acceptance;
+// the store is not touched.
+func TestReplay(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "demo")
+	var out, errb bytes.Buffer
+	if code := run([]string{"demo", "-state", state}, &out, &errb); code != exitOK {
+		t.Fatalf("demo: %d %s", code, errb.String())
+	}
+	conf := filepath.Join(state, "gatewayd.yaml")
+	cmd := func(args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		return out.String() + errb.String(), code
+	}
+	if got, code := cmd("replay", "--config", conf, "--rules", "../../rules/ferrara", "--since", "2020-01-01"); code != exitOK ||
+		!strings.Contains(got, "14 messages since 2020-01-01") || !strings.Contains(got, "14 unchanged, 0 changed") {
+		t.Errorf("replay with the same rules = %d:\n%s", code, got)
+	}
+	other := t.TempDir()
+	os.CopyFS(other, os.DirFS("../../rules/ferrara"))
+	uf := filepath.Join(other, "ufficio.yaml")
+	b, _ := os.ReadFile(uf)
+	os.WriteFile(uf, bytes.Replace(b, []byte("respingi_aziende_con_dipendenti: true"), []byte("respingi_aziende_con_dipendenti: false"), 1), 0o644)
+	before, _ := cmd("messages", "list", "--config", conf, "--json")
+	got, code := cmd("replay", "--rules", other, "--since", "2020-01-01", "--config", conf, "--json")
+	var changes []replayed
+	if code != exitOK || json.Unmarshal([]byte(got), &changes) != nil || len(changes) != 1 ||
+		changes[0].Was != "refused" || changes[0].Now != "accepted" || changes[0].WasWhy[0] != "use-cassetto" {
+		t.Errorf("replay with the Cassetto choice changed = %d:\n%s", code, got)
+	}
+	if after, _ := cmd("messages", "list", "--config", conf, "--json"); after != before {
+		t.Error("replay changed the store")
+	}
+}

@@ -61,6 +61,8 @@ commands:
                            find messages, numbered or not
   export   --config FILE PROTOCOL|MESSAGE-ID|ID > message.eml
                            the original bytes, checked against their SHA-256
+  replay   --config FILE --rules DIR --since YYYY-MM-DD [--json]
+                           how another rules directory would decide every message since then (changes nothing)
   show     --config FILE PROTOCOL|MESSAGE-ID|ID
                            show what is recorded of a message: every step, with its time
   demo                     run a local demo on embedded sample mails
@@ -93,6 +95,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdMessages(args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(args[1:], stdout, stderr)
+	case "replay":
+		return cmdReplay(args[1:], stdout, stderr)
 	case "case":
 		return cmdCase(args[1:], stdout, stderr)
 	case "outbox":

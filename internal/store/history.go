@@ -224,3 +224,22 @@ func (r *Reader) Export(ctx context.Context, key string, w io.Writer) (truncated
 	}
 	return truncated, nil
 }
+
+// Stored opens the bytes kept of a message (checked against nothing: the
+// caller reads them; Export checks them).
+func (r *Reader) Stored(ctx context.Context, id int64) (*spool.Reader, time.Time, bool, error) {
+	var ref spool.Ref
+	var received string
+	var truncated bool
+	err := r.db.QueryRowContext(ctx, `SELECT spool_segment, spool_offset, stored_size, sha256, truncated, received_at FROM messages
+		WHERE id = ?`, id).Scan(&ref.Segment, &ref.Offset, &ref.Size, &ref.SHA256, &truncated, &received)
+	if err != nil {
+		return nil, time.Time{}, false, fmt.Errorf("reading message %d: %w", id, err)
+	}
+	sp, err := spool.Open(filepath.Join(r.stateDir, "spool"))
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	rd, err := sp.Open(ref)
+	return rd, parseTS(received), truncated, err
+}
