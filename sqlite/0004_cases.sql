@@ -21,8 +21,7 @@ CREATE TABLE cases (
     next_step_at TEXT    NOT NULL DEFAULT '',    -- RFC 3339 UTC: when the next step falls due; '' none
     opened_at    TEXT    NOT NULL,
     replied_at   TEXT    NOT NULL DEFAULT '',    -- the office's reply (Sent folder) or the closing
-    closed_at    TEXT    NOT NULL DEFAULT '',
-    delays       INTEGER NOT NULL DEFAULT 0      -- attesa: times the professional let a term pass
+    closed_at    TEXT    NOT NULL DEFAULT ''
 );
 -- Due cases are found through this index, never by a scan.
 CREATE INDEX cases_next_step ON cases (next_step_at) WHERE next_step_at != '';

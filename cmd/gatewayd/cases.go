@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -37,7 +35,7 @@ type caseRow struct {
 // cmdCases lists cases: gatewayd cases --config FILE list [--mailbox A]
 // [--state open|overdue|waiting|closed] [--json].
 func cmdCases(args []string, stdout, stderr io.Writer) int {
-	cfg, rest := loadConfig("cases", hoistConfig(args), stderr)
+	cfg, rest := loadConfig("cases", args, stderr)
 	if cfg == nil {
 		return exitBadConfig
 	}
@@ -68,9 +66,7 @@ func cmdCases(args []string, stdout, stderr io.Writer) int {
 		rows = append(rows, rowOf(r, c))
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rows)
+		writeJSON(stdout, rows)
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -106,7 +102,7 @@ func dash(s string) string {
 // cmdCase shows or changes one case: gatewayd case --config FILE
 // show|close|wait|forward PROTOCOL [--outcome O].
 func cmdCase(args []string, stdout, stderr io.Writer) int {
-	cfg, rest := loadConfig("case", hoistConfig(args), stderr)
+	cfg, rest := loadConfig("case", args, stderr)
 	if cfg == nil {
 		return exitBadConfig
 	}
@@ -216,34 +212,4 @@ func appointment(ok bool, c store.Case) string {
 		return "eligible (open longer than the rules' days)"
 	}
 	return "not eligible"
-}
-
-// hoistConfig moves --config FILE (or --config=FILE) to the front, so that
-// it may stand anywhere: gatewayd case close P --outcome O --config F.
-func hoistConfig(args []string) []string {
-	var front, rest []string
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case (a == "--config" || a == "-config") && i+1 < len(args):
-			front = append(front, a, args[i+1])
-			i++
-		case strings.HasPrefix(a, "--config=") || strings.HasPrefix(a, "-config="):
-			front = append(front, a)
-		default:
-			rest = append(rest, a)
-		}
-	}
-	return append(front, rest...)
-}
-
-// splitConfig separates --config FILE (anywhere) from the other arguments.
-func splitConfig(args []string) (cfgArgs, rest []string) {
-	h := hoistConfig(args)
-	switch {
-	case len(h) >= 2 && (h[0] == "--config" || h[0] == "-config"):
-		return h[:2], h[2:]
-	case len(h) >= 1 && (strings.HasPrefix(h[0], "--config=") || strings.HasPrefix(h[0], "-config=")):
-		return h[:1], h[1:]
-	}
-	return nil, h
 }

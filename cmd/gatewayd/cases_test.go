@@ -12,17 +12,7 @@ import (
 // TestCaseCommands: the cases of the demo's store through the commands an
 // operator runs: list (text and JSON, by state), show, wait, close.
 func TestCaseCommands(t *testing.T) {
-	state := filepath.Join(t.TempDir(), "demo")
-	var out, errb bytes.Buffer
-	if code := run([]string{"demo", "-state", state}, &out, &errb); code != exitOK {
-		t.Fatalf("demo: %d %s", code, errb.String())
-	}
-	conf := filepath.Join(state, "gatewayd.yaml")
-	cmd := func(args ...string) (string, int) {
-		var out, errb bytes.Buffer
-		code := run(args, &out, &errb)
-		return out.String() + errb.String(), code
-	}
+	_, conf := demoState(t)
 	list, code := cmd("cases", "list", "--config", conf, "--json")
 	var rows []caseRow
 	if code != exitOK || json.Unmarshal([]byte(list), &rows) != nil || len(rows) != 3 {
@@ -71,17 +61,7 @@ func TestCaseCommands(t *testing.T) {
 // the original bytes (refused when the spool was altered), and outbox
 // list naming what each answer is about, on the demo's store.
 func TestFindAnything(t *testing.T) {
-	state := filepath.Join(t.TempDir(), "demo")
-	var out, errb bytes.Buffer
-	if code := run([]string{"demo", "-state", state}, &out, &errb); code != exitOK {
-		t.Fatalf("demo: %d %s", code, errb.String())
-	}
-	conf := filepath.Join(state, "gatewayd.yaml")
-	cmd := func(args ...string) (string, int) {
-		var out, errb bytes.Buffer
-		code := run(args, &out, &errb)
-		return out.String() + errb.String(), code
-	}
+	state, conf := demoState(t)
 	var refused []map[string]any
 	got, _ := cmd("messages", "list", "--config", conf, "--outcome", "refused", "--json")
 	if json.Unmarshal([]byte(got), &refused) != nil || len(refused) != 5 {
@@ -120,17 +100,7 @@ func TestFindAnything(t *testing.T) {
 // companies with employees turn the Cassetto refusal into an acceptance;
 // the store is not touched.
 func TestReplay(t *testing.T) {
-	state := filepath.Join(t.TempDir(), "demo")
-	var out, errb bytes.Buffer
-	if code := run([]string{"demo", "-state", state}, &out, &errb); code != exitOK {
-		t.Fatalf("demo: %d %s", code, errb.String())
-	}
-	conf := filepath.Join(state, "gatewayd.yaml")
-	cmd := func(args ...string) (string, int) {
-		var out, errb bytes.Buffer
-		code := run(args, &out, &errb)
-		return out.String() + errb.String(), code
-	}
+	_, conf := demoState(t)
 	if got, code := cmd("replay", "--config", conf, "--rules", "../../rules/ferrara", "--since", "2020-01-01"); code != exitOK ||
 		!strings.Contains(got, "14 messages since 2020-01-01") || !strings.Contains(got, "14 unchanged, 0 changed") {
 		t.Errorf("replay with the same rules = %d:\n%s", code, got)
@@ -150,4 +120,23 @@ func TestReplay(t *testing.T) {
 	if after, _ := cmd("messages", "list", "--config", conf, "--json"); after != before {
 		t.Error("replay changed the store")
 	}
+}
+
+// demoState runs the demo into a kept state directory and returns it and
+// its configuration file.
+func demoState(t *testing.T) (string, string) {
+	t.Helper()
+	state := filepath.Join(t.TempDir(), "demo")
+	var out, errb bytes.Buffer
+	if code := run([]string{"demo", "-state", state}, &out, &errb); code != exitOK {
+		t.Fatalf("demo: %d %s", code, errb.String())
+	}
+	return state, filepath.Join(state, "gatewayd.yaml")
+}
+
+// cmd runs gatewayd with args and returns its output and exit code.
+func cmd(args ...string) (string, int) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return out.String() + errb.String(), code
 }

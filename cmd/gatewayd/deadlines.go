@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -61,9 +60,7 @@ func cmdDeadlines(args []string, stdout, stderr io.Writer) int {
 		out.Steps = append(out.Steps, stepOutput{Step: s.Level.Name, Date: s.Date.Format(time.DateOnly),
 			To: nonNil(s.To), Cc: nonNil(s.Cc)})
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	enc.Encode(out)
+	writeJSON(stdout, out)
 	return exitOK
 }
 

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -124,13 +125,19 @@ func version() string {
 
 // loadConfig parses the --config flag and loads the file; on error it
 // prints every problem and returns nil. It returns the other arguments too.
+// loadConfig loads the configuration --config names and returns the
+// other arguments, for the command's own verbs and flags. Except for run,
+// --config may stand anywhere: gatewayd case close P --outcome O --config F.
 func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, []string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/gatewayd/gatewayd.yaml", "configuration file")
 	shadow := false
+	var rest []string
 	if name == "run" {
 		fs.BoolVar(&shadow, "shadow", false, "record everything, keep answers as held, send nothing")
+	} else {
+		args, rest = splitConfig(args)
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil
@@ -141,7 +148,7 @@ func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, [
 		return nil, nil
 	}
 	cfg.Shadow = cfg.Shadow || shadow
-	return cfg, fs.Args()
+	return cfg, append(fs.Args(), rest...)
 }
 
 func cmdShow(args []string, stdout, stderr io.Writer) int {
@@ -307,4 +314,41 @@ func signalContext(logf func(string, ...any), reload func()) (context.Context, f
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+// hoistConfig moves --config FILE (or --config=FILE) to the front, so that
+// it may stand anywhere: gatewayd case close P --outcome O --config F.
+func hoistConfig(args []string) []string {
+	var front, rest []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case (a == "--config" || a == "-config") && i+1 < len(args):
+			front = append(front, a, args[i+1])
+			i++
+		case strings.HasPrefix(a, "--config=") || strings.HasPrefix(a, "-config="):
+			front = append(front, a)
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(front, rest...)
+}
+
+// splitConfig separates --config FILE (anywhere) from the other arguments.
+func splitConfig(args []string) (cfgArgs, rest []string) {
+	h := hoistConfig(args)
+	switch {
+	case len(h) >= 2 && (h[0] == "--config" || h[0] == "-config"):
+		return h[:2], h[2:]
+	case len(h) >= 1 && (strings.HasPrefix(h[0], "--config=") || strings.HasPrefix(h[0], "-config=")):
+		return h[:1], h[1:]
+	}
+	return nil, h
+}
+
+// writeJSON writes v as indented JSON, the commands' --json output.
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +18,7 @@ import (
 // [--since DATE] [--until DATE] [--json]. Dates are days in Europe/Rome,
 // both included.
 func cmdMessages(args []string, stdout, stderr io.Writer) int {
-	cfg, rest := loadConfig("messages", hoistConfig(args), stderr)
+	cfg, rest := loadConfig("messages", args, stderr)
 	if cfg == nil {
 		return exitBadConfig
 	}
@@ -69,9 +68,7 @@ func cmdMessages(args []string, stdout, stderr io.Writer) int {
 		if list == nil {
 			list = []store.Listed{}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(list)
+		writeJSON(stdout, list)
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -99,7 +96,7 @@ func clip(s string, n int) string {
 // FILE PROTOCOL|MESSAGE-ID|ID > message.eml. The bytes are checked against
 // their recorded SHA-256 first.
 func cmdExport(args []string, stdout, stderr io.Writer) int {
-	cfg, rest := loadConfig("export", hoistConfig(args), stderr)
+	cfg, rest := loadConfig("export", args, stderr)
 	if cfg == nil {
 		return exitBadConfig
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -37,8 +36,7 @@ type replayed struct {
 // --rules DIR --since YYYY-MM-DD [--json]. Operators read it before they
 // deploy new rules.
 func cmdReplay(args []string, stdout, stderr io.Writer) int {
-	cfgArgs, rest := splitConfig(args)
-	cfg, _ := loadConfig("replay", cfgArgs, stderr)
+	cfg, rest := loadConfig("replay", args, stderr)
 	if cfg == nil {
 		return exitBadConfig
 	}
@@ -73,9 +71,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(changes)
+		writeJSON(stdout, changes)
 		return exitOK
 	}
 	printReplay(stdout, changes, total, *dir, *since)

@@ -129,7 +129,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Go(func() { w.Run(ctx) })
 	}
 	for _, m := range d.Config.Mailboxes {
-		if m.WatchSent() {
+		if m.WatchSent() && d.Config.RulesDir != "" { // without rules there are no cases to close
 			sw := &sentwatch.Watcher{Mailbox: m, Store: d.store, Office: func() *answer.Office { return &d.office.Load().Office },
 				Log: d.Log, Backoff: d.Backoff}
 			wg.Go(func() { sw.Run(ctx) })

@@ -16,6 +16,7 @@ import (
 
 	"gatewayd/internal/clock"
 	"gatewayd/internal/smtpsink"
+	"gatewayd/internal/store"
 	"gatewayd/internal/testenv"
 	"gatewayd/internal/testenv/dovecot"
 	"gatewayd/internal/testenv/gateway"
@@ -331,6 +332,14 @@ func TestScenario_waitingOnProfessional(t *testing.T) {
 	want = "SEGNALAZIONE ORDINE - Protocollo " + p + " - RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025"
 	if strings.Join(got[want], " ") != "info@odcec.fe.it presidente.coder@odcec.emiliaromagna.it direzione.emiliaromagna@inps.it" {
 		t.Errorf("report to the Ordine: %v", got)
+	}
+	ct, err := store.OpenCaseTool(o.state, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ct.Close()
+	if n, err := ct.SenderDelays(context.Background(), "STUDIO@bianchi.it"); n != 1 || err != nil {
+		t.Errorf("the sender's late rounds = %d %v, want 1", n, err)
 	}
 }
 

@@ -148,10 +148,10 @@ func (w *Watcher) scan(ctx context.Context, c *imapclient.Client, folder string,
 		if uint32(m.UID) <= last {
 			continue // UID n:* always returns the newest
 		}
-		if err := w.sent(ctx, m.FindBodySection(section), m.InternalDate, log); err != nil {
-			return err
+		read := func(ctx context.Context, tx *store.Tx) error {
+			return tx.SetSentState(ctx, w.Mailbox.Name, sel.UIDValidity, uint32(m.UID))
 		}
-		if err := w.Store.SetSentState(ctx, w.Mailbox.Name, sel.UIDValidity, uint32(m.UID)); err != nil {
+		if err := w.sent(ctx, m.FindBodySection(section), m.InternalDate, read, log); err != nil {
 			return err
 		}
 	}
@@ -166,16 +166,16 @@ func (w *Watcher) scan(ctx context.Context, c *imapclient.Client, folder string,
 // timeline and change nothing else. What cannot be done (a marker where
 // the rules have no waiting ladder) is recorded too, and the watcher
 // goes on: one message never blocks the folder.
-func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, log *slog.Logger) error {
+//
+// read records the message as read, in the same transaction.
+func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, read func(context.Context, *store.Tx) error,
+	log *slog.Logger) error {
 	f, problem := mailparse.InspectHeader(strings.NewReader(string(header) + "\r\n"))
-	if problem != nil {
-		return nil
-	}
 	h := f.Header
 	ids := append(mailparse.MessageIDs(h.Get("In-Reply-To")), mailparse.MessageIDs(h.Get("References"))...)
 	protocols := protocol.FindLabels(f.Subject)
-	if len(ids) == 0 && len(protocols) == 0 {
-		return nil
+	if problem != nil || len(ids) == 0 && len(protocols) == 0 {
+		return w.Store.Update(ctx, read)
 	}
 	at := internal // when the server filed it: the reply's time
 	if at.IsZero() {
@@ -183,6 +183,9 @@ func (w *Watcher) sent(ctx context.Context, header []byte, internal time.Time, l
 	}
 	o := w.Office()
 	return w.Store.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := read(ctx, tx); err != nil {
+			return err
+		}
 		c, ok, err := tx.FindCase(ctx, ids, protocols)
 		if err != nil || !ok || !c.Open() {
 			return err

@@ -72,17 +72,16 @@ type Case struct {
 	OpenedAt    time.Time
 	RepliedAt   time.Time
 	ClosedAt    time.Time
-	Delays      int
 }
 
 const caseCols = `id, message, mailbox, address, protocol, sender, received_day, due, term_days, paused_days, state, outcome, ladder,
-	anchor_day, level, next_step_at, opened_at, replied_at, closed_at, delays`
+	anchor_day, level, next_step_at, opened_at, replied_at, closed_at`
 
 func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var recv, due, anchor, next, opened, replied, closed string
 	err := row.Scan(&c.ID, &c.Message, &c.Mailbox, &c.Address, &c.Protocol, &c.Sender, &recv, &due, &c.TermDays, &c.PausedDays,
-		&c.State, &c.Outcome, &c.Ladder, &anchor, &c.Level, &next, &opened, &replied, &closed, &c.Delays)
+		&c.State, &c.Outcome, &c.Ladder, &anchor, &c.Level, &next, &opened, &replied, &closed)
 	c.ReceivedDay, c.Due, c.AnchorDay = parseDay(recv), parseDay(due), parseDay(anchor)
 	c.NextStepAt, c.OpenedAt, c.RepliedAt, c.ClosedAt = parseTS(next), parseTS(opened), parseTS(replied), parseTS(closed)
 	return c, err
@@ -161,11 +160,6 @@ func (t *Tx) TakeStep(ctx context.Context, c Case, level string, dueDay time.Tim
 	state := c.State
 	if LadderKind(c.Ladder) == "risposta" && state == CaseOpen {
 		state = CaseOverdue
-	}
-	if LadderKind(c.Ladder) == "attesa" && !skipped {
-		if _, err := t.tx.ExecContext(ctx, `UPDATE cases SET delays = delays + 1 WHERE id = ? AND level = ''`, c.ID); err != nil {
-			return fmt.Errorf("counting delay: %w", err)
-		}
 	}
 	if _, err := t.tx.ExecContext(ctx, `UPDATE cases SET level = ?, state = ?, next_step_at = ? WHERE id = ?`,
 		level, state, tsOrEmpty(next), c.ID); err != nil {
@@ -428,9 +422,16 @@ func (s *Store) SentState(ctx context.Context, mailbox string) (uidvalidity, las
 
 // SetSentState records where the Sent folder of a mailbox was read up to.
 func (s *Store) SetSentState(ctx context.Context, mailbox string, uidvalidity, lastUID uint32) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sent_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+	return s.Update(ctx, func(ctx context.Context, tx *Tx) error { return tx.SetSentState(ctx, mailbox, uidvalidity, lastUID) })
+}
+
+// SetSentState records, in the transaction that records what a Sent
+// message did to its case, that it was read: a crash between the two
+// cannot read it twice.
+func (t *Tx) SetSentState(ctx context.Context, mailbox string, uidvalidity, lastUID uint32) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO sent_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid,
-		updated_at = excluded.updated_at`, mailbox, uidvalidity, lastUID, ts(s.now())); err != nil {
+		updated_at = excluded.updated_at`, mailbox, uidvalidity, lastUID, ts(t.now)); err != nil {
 		return fmt.Errorf("recording Sent state: %w", err)
 	}
 	return nil

@@ -70,10 +70,12 @@ func (c *CaseTool) Case(ctx context.Context, protocol string) (Case, []Step, err
 	return k, steps, nil
 }
 
-// SenderDelays counts the terms a sender let pass on the office's
-// requests, over all their cases (D3; Milan 2.G flags repeated delays).
+// SenderDelays counts the requests of the office a sender let their term
+// pass on, over all their cases (D3; Milan 2.G flags repeated delays): the
+// waiting rounds (attesa@DAY) in which a level fell due, mailed or not.
 func (c *CaseTool) SenderDelays(ctx context.Context, sender string) (int, error) {
 	var n int
-	err := c.db.QueryRowContext(ctx, `SELECT coalesce(sum(delays), 0) FROM cases WHERE lower(sender) = lower(?)`, sender).Scan(&n)
+	err := c.db.QueryRowContext(ctx, `SELECT count(DISTINCT s.case_id || ' ' || s.ladder) FROM case_steps s
+		JOIN cases c ON c.id = s.case_id WHERE lower(c.sender) = lower(?) AND s.ladder LIKE 'attesa@%'`, sender).Scan(&n)
 	return n, err
 }
