@@ -32,11 +32,14 @@ import (
 	"gatewayd/internal/store"
 )
 
-// Exit codes: 2 means bad configuration (systemd does not restart on it).
+// Exit codes. exitBadConfig is sysexits' EX_CONFIG: bad configuration or
+// usage, which restarting cannot mend (the unit's RestartPreventExitStatus).
+// It is not 2, which is also the Go runtime's exit status after an
+// unrecovered panic: a crash must be restarted.
 const (
 	exitOK        = 0
 	exitFailure   = 1
-	exitBadConfig = 2
+	exitBadConfig = 78
 )
 
 const usage = `usage: gatewayd <command> [flags]

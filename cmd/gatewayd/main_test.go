@@ -11,7 +11,7 @@ import (
 	"gatewayd/internal/store"
 )
 
-// TestCheck_badConfig: check prints every problem as file:line and exits 2.
+// TestCheck_badConfig: check prints every problem as file:line and exits 78.
 func TestCheck_badConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatewayd.yaml")
 	os.WriteFile(path, []byte("office: {name: X, code: FE}\nmailboxes:\n  - name: A B\n    address: nope\n"), 0o600)
@@ -39,10 +39,15 @@ func TestCheck_goodConfig(t *testing.T) {
 	}
 }
 
-func TestRun_badConfigExits2(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run([]string{"run", "--config", "/nonexistent.yaml"}, &out, &errb); code != exitBadConfig {
-		t.Errorf("run exit code = %d, want %d", code, exitBadConfig)
+// TestRun_badConfigExits78: a bad configuration or usage exits 78
+// (EX_CONFIG), never 2 (the Go runtime's status after a panic).
+func TestRun_badConfigExits78(t *testing.T) {
+	for _, args := range [][]string{{"run", "--config", "/nonexistent.yaml"}, {"run", "--no-such-flag"}, {"check", "--config", "/nonexistent.yaml"},
+		{"no-such-command"}, {}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 78 {
+			t.Errorf("gatewayd %v: exit code = %d, want 78", args, code)
+		}
 	}
 }
 
