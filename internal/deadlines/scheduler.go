@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -16,8 +14,10 @@ import (
 	"gatewayd/internal/answer"
 	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
+	"gatewayd/internal/panics"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/store"
+	"gatewayd/internal/supervise"
 )
 
 // Store is what the scheduler needs of the store: the due cases, found
@@ -27,9 +27,6 @@ type Store interface {
 	OpenCases(ctx context.Context) ([]store.Case, error)
 	Update(ctx context.Context, f func(ctx context.Context, tx *store.Tx) error) error
 }
-
-// PanicsTotal counts the panics the scheduler recovered from.
-var PanicsTotal atomic.Int64
 
 // Scheduler takes the ladders' steps: one goroutine owns it, with a cron
 // schedule from the rules (working days at their hour, Europe/Rome), and
@@ -42,6 +39,9 @@ type Scheduler struct {
 	Now    clock.Clock
 	Log    *slog.Logger
 	Queued func() // wakes the outbox after a pass enqueued mail
+	// Heart beats while a pass works and is parked between passes (nil:
+	// no watchdog).
+	Heart *supervise.Heart
 
 	mu    sync.Mutex // one pass at a time
 	cron  *cron.Cron
@@ -74,6 +74,14 @@ func (s *Scheduler) Run(ctx context.Context) {
 	<-s.cron.Stop().Done()
 }
 
+// SetConfig swaps in another configuration (a reload), once the pass in
+// progress, if any, is over.
+func (s *Scheduler) SetConfig(c *config.Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Config = c
+}
+
 // Reschedule sets the cron entry from the rules in force (after a reload).
 func (s *Scheduler) Reschedule() {
 	s.cmu.Lock()
@@ -102,10 +110,11 @@ func (s *Scheduler) Reschedule() {
 func (s *Scheduler) guardedPass(ctx context.Context) {
 	defer func() {
 		if v := recover(); v != nil {
-			PanicsTotal.Add(1)
-			s.Log.Error("panic in the deadlines pass", "panic", v, "stack", string(debug.Stack()))
+			panics.Recovered(s.Log, "deadlines", "panic in the deadlines pass: it is taken again at the next scheduled time", v)
 		}
+		s.Heart.Park() // until the next pass: cron's timer cannot hang
 	}()
+	s.Heart.Beat()
 	res, err := s.Pass(ctx)
 	if err != nil {
 		s.Log.Error("deadlines pass failed: it is taken again at the next scheduled time", "err", err)
@@ -150,6 +159,7 @@ func (s *Scheduler) Pass(ctx context.Context) (Result, error) {
 		// Several cases per transaction (one fsync), each step still under
 		// its own UNIQUE key: a crash loses the whole group or none of it.
 		for len(fresh) > 0 {
+			s.Heart.Beat()
 			group := fresh[:min(perTx, len(fresh))]
 			fresh = fresh[len(group):]
 			if err := s.Store.Update(ctx, func(ctx context.Context, tx *store.Tx) error {

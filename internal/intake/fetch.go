@@ -2,11 +2,13 @@ package intake
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"gatewayd/internal/mailparse"
+	"gatewayd/internal/panics"
 	"gatewayd/internal/spool"
 	"gatewayd/internal/store"
 	"gatewayd/internal/triage"
@@ -76,6 +78,7 @@ func (s *session) fetchBodies(seg *spool.Segment, set imap.UIDSet, byUID map[ima
 		if err != nil {
 			return err
 		}
+		s.w.Heart.Beat() // a batch of large messages on a slow link takes long: it is alive
 		it := byUID[uid]
 		if it == nil || !ok {
 			continue // not asked for, or no body: the bytes stay unreferenced
@@ -128,7 +131,7 @@ func (s *session) classifyAll(seg *spool.Segment, items []*item) {
 		if it.problem != nil {
 			continue
 		}
-		it.classify(cls, triage.Input{
+		it.classify(s.log, cls, triage.Input{
 			Mailbox: s.w.Mailbox.Name, Address: s.w.Mailbox.Address, ReceivedAt: it.internalDate,
 			Facts: it.facts, Open: openSection(seg, it.body),
 		})
@@ -137,10 +140,10 @@ func (s *session) classifyAll(seg *spool.Segment, items []*item) {
 
 // classify runs the classifier; a panic quarantines this message only,
 // instead of failing the batch again and again.
-func (it *item) classify(cls triage.Classifier, in triage.Input) {
+func (it *item) classify(log *slog.Logger, cls triage.Classifier, in triage.Input) {
 	defer func() {
 		if v := recover(); v != nil {
-			panicsTotal.Add(1)
+			panics.Recovered(log, "classifier", "panic in the classifier: the message is quarantined", v, "uid", it.uid)
 			it.problem = &mailparse.Problem{Reason: mailparse.ReasonParserFailure, Detail: fmt.Sprintf("classifier panic: %v", v)}
 		}
 	}()

@@ -50,6 +50,7 @@ func (s *session) run(ctx context.Context) error {
 	}
 	s.log.Info("mailbox connected", "folder", s.w.Mailbox.Folder, "idle", s.useIdle())
 	for {
+		s.w.Heart.Beat()
 		// SELECT again each round: a folder deleted and created anew under
 		// the session (a new UIDVALIDITY) is noticed by no other means.
 		if err := s.selectFolder(ctx); err != nil {
@@ -159,6 +160,7 @@ func (s *session) useIdle() bool {
 // notification, or the poll interval.
 func (s *session) waitForMail(ctx context.Context) error {
 	interval := s.w.Mailbox.PollInterval
+	s.w.Heart.Wait(interval)
 	if !s.useIdle() {
 		if !clock.Sleep(ctx, interval) {
 			return ctx.Err()

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"gatewayd/internal/mailparse"
+	"gatewayd/internal/panics"
 	"gatewayd/internal/spool"
 )
 
@@ -26,6 +27,7 @@ type inspected struct {
 	sha256  string
 	facts   mailparse.Facts
 	problem *mailparse.Problem
+	err     error // the inspector panicked: the batch fails and is fetched again
 }
 
 // spoolAndInspect copies a literal into the segment and, on a second
@@ -40,6 +42,9 @@ func spoolAndInspect(seg *spool.Segment, lit io.Reader, limit int64) (spool.Ref,
 	tooBig, err := copyChunks(w, lit, chunks)
 	close(chunks)
 	res := <-result
+	if err == nil {
+		err = res.err
+	}
 	if err != nil {
 		return spool.Ref{}, res, false, err
 	}
@@ -78,8 +83,17 @@ func copyChunks(w *spool.Writer, lit io.Reader, chunks chan<- *[]byte) (tooBig b
 }
 
 // inspectStream hashes every byte sent on chunks and parses the message
-// from them; it always drains chunks to the end.
+// from them; it always drains chunks to the end, even after a panic (which
+// it reports as the result's err).
 func inspectStream(chunks <-chan *[]byte, result chan<- inspected) {
+	defer func() {
+		if v := recover(); v != nil {
+			err := panics.Recovered(nil, "intake", "panic in the inspector", v)
+			for range chunks { // the copier must not block
+			}
+			result <- inspected{err: err}
+		}
+	}()
 	h := sha256.New()
 	r := &chunkReader{chunks: chunks}
 	tee := io.TeeReader(r, h)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"gatewayd/internal/panics"
 	"gatewayd/internal/spool"
 	"gatewayd/internal/store"
 	"gatewayd/internal/triage"
@@ -62,7 +63,7 @@ func (s *session) ingestAll(ctx context.Context, news []newMsg) error {
 			if ctx.Err() != nil {
 				return // the committer failed or we are stopping
 			}
-			f, err := s.fetchOne(batch)
+			f, err := s.guardedFetch(batch)
 			if err != nil {
 				fetchErr = err
 				return
@@ -120,6 +121,17 @@ func cutBatches(news []newMsg, n int, maxBytes int64) iter.Seq[[]newMsg] {
 }
 
 // fetchOne reads a batch into a new segment.
+// guardedFetch is fetchOne on the fetcher goroutine: a panic there ends
+// the session with an error (retried with backoff), not the process.
+func (s *session) guardedFetch(batch []newMsg) (f fetched, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panics.Recovered(s.log, "intake", "panic in the fetcher", v)
+		}
+	}()
+	return s.fetchOne(batch)
+}
+
 func (s *session) fetchOne(batch []newMsg) (fetched, error) {
 	t0 := time.Now()
 	seg, err := s.w.Store.Spool().NewSegment(t0)
@@ -169,6 +181,7 @@ func (s *session) listNew(last uint32) ([]newMsg, error) {
 // it, and only then moves the messages out of the watched folder.
 func (s *session) commitBatch(ctx context.Context, f fetched) error {
 	seg, items := f.seg, f.items
+	s.w.Heart.Beat()
 	t1 := time.Now()
 	s.classifyAll(seg, items)
 	if err := s.linkFollowups(ctx, items); err != nil {

@@ -6,17 +6,16 @@ package intake
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
-	"gatewayd/internal/clock"
-
 	"gatewayd/internal/backoff"
+	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
 	"gatewayd/internal/mailparse"
+	"gatewayd/internal/panics"
 	"gatewayd/internal/store"
+	"gatewayd/internal/supervise"
 	"gatewayd/internal/triage"
 )
 
@@ -43,6 +42,8 @@ type Watcher struct {
 	// Counterparts are who else may answer on a case (the region, for a
 	// question forwarded to it); nil: nobody.
 	Counterparts func(c store.Case) []string
+	// Heart beats while the loop is alive (nil: no watchdog).
+	Heart *supervise.Heart
 }
 
 // Run syncs the mailbox until ctx ends, reconnecting after any failure
@@ -54,12 +55,15 @@ func (w *Watcher) Run(ctx context.Context) {
 	}
 	log := w.Log.With("mailbox", w.Mailbox.Name)
 	for ctx.Err() == nil {
+		w.Heart.Beat()
 		st, err := w.Store.MailboxState(ctx, w.Mailbox.Name)
 		if err != nil {
 			log.Error("reading mailbox state", "err", err)
 			st.Attempts, st.NextAttempt = 1, w.Now.Now().Add(w.Backoff.Next(1))
 		}
-		if !clock.Sleep(ctx, st.NextAttempt.Sub(w.Now.Now())) {
+		until := st.NextAttempt.Sub(w.Now.Now())
+		w.Heart.Wait(until)
+		if !clock.Sleep(ctx, until) {
 			return
 		}
 		err = w.guardedSession(ctx, log)
@@ -72,6 +76,7 @@ func (w *Watcher) Run(ctx context.Context) {
 		log.Warn("mailbox session failed, will retry", "err", err, "attempt", attempts, "retry_in", wait.Round(time.Millisecond))
 		if rerr := w.Store.RecordFailure(ctx, w.Mailbox.Name, attempts, w.Now.Now().Add(wait), err); rerr != nil {
 			log.Error("recording failure", "err", rerr)
+			w.Heart.Wait(wait)
 			clock.Sleep(ctx, wait) // the store is failing too: do not spin
 		}
 	}
@@ -81,9 +86,7 @@ func (w *Watcher) Run(ctx context.Context) {
 func (w *Watcher) guardedSession(ctx context.Context, log *slog.Logger) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			panicsTotal.Add(1)
-			log.Error("panic in mailbox session", "panic", v, "stack", string(debug.Stack()))
-			err = fmt.Errorf("panic: %v", v)
+			err = panics.Recovered(log, "intake", "panic in mailbox session", v)
 		}
 	}()
 	s := &session{w: w, log: log}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"gatewayd/internal/clock"
@@ -19,6 +20,7 @@ import (
 	"gatewayd/internal/backoff"
 	"gatewayd/internal/config"
 	"gatewayd/internal/store"
+	"gatewayd/internal/supervise"
 )
 
 // Backoff paces retries after temporary failures.
@@ -51,7 +53,35 @@ type Sender struct {
 	// then (deadline mails go out only on working days in office hours,
 	// retries included); nil: any time.
 	Window func(it store.OutboxItem, now time.Time) time.Time
-	wake   chan struct{}
+	// Heart beats while the loop is alive (nil: no watchdog).
+	Heart *supervise.Heart
+	wake  chan struct{}
+	mu    sync.Mutex // Accounts and Backoff, which Configure changes
+}
+
+// Configure swaps in other accounts and pacing (a configuration reload);
+// the answer being sent finishes with those it started with.
+func (s *Sender) Configure(accounts map[string]*config.SMTP, b Backoff) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Accounts = accounts
+	if b != (Backoff{}) {
+		s.Backoff = b
+	}
+}
+
+// AccountsInUse returns the accounts in force.
+func (s *Sender) AccountsInUse() map[string]*config.SMTP {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Accounts
+}
+
+// settings returns the account of a mailbox and the pacing in force.
+func (s *Sender) settings(mailbox string) (*config.SMTP, Backoff) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Accounts[mailbox], s.Backoff
 }
 
 // Poke tells the sender that answers were enqueued.
@@ -74,12 +104,14 @@ func (s *Sender) Init() {
 func (s *Sender) Run(ctx context.Context) {
 	log := s.Log.With("component", "outbox")
 	for ctx.Err() == nil {
+		s.Heart.Beat()
 		wait, err := s.step(ctx, log)
 		if err != nil {
 			log.Error("outbox", "err", err)
 			wait = 5 * time.Second // the store is failing: do not spin
 		}
 		if wait > 0 {
+			s.Heart.Wait(wait)
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -109,10 +141,11 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 			return 0, s.Store.Postpone(ctx, it.ID, at)
 		}
 	}
-	if err := s.Store.BeginAttempt(ctx, it.ID, s.Now.Now().Add(s.Backoff.Next(it.Attempts+1))); err != nil {
+	acct, b := s.settings(it.Mailbox)
+	if err := s.Store.BeginAttempt(ctx, it.ID, s.Now.Now().Add(b.Next(it.Attempts+1))); err != nil {
 		return 0, err
 	}
-	state, errText, quit := s.attempt(ctx, it)
+	state, errText, quit := s.attempt(ctx, acct, it)
 	if quit != nil {
 		defer quit() // after the record: a crash before it resends the same Message-ID
 	}
@@ -132,8 +165,7 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 }
 
 // attempt sends one answer and classifies the outcome.
-func (s *Sender) attempt(ctx context.Context, it store.OutboxItem) (state, errText string, quit func()) {
-	acct := s.Accounts[it.Mailbox]
+func (s *Sender) attempt(ctx context.Context, acct *config.SMTP, it store.OutboxItem) (state, errText string, quit func()) {
 	if acct == nil {
 		return store.OutFailed, fmt.Sprintf("mailbox %s has no smtp account configured", it.Mailbox), nil
 	}

@@ -13,10 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
-	"runtime/debug"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -29,8 +27,10 @@ import (
 	"gatewayd/internal/deadlines"
 	"gatewayd/internal/imapconn"
 	"gatewayd/internal/mailparse"
+	"gatewayd/internal/panics"
 	"gatewayd/internal/protocol"
 	"gatewayd/internal/store"
+	"gatewayd/internal/supervise"
 )
 
 // Store is what the Sent watcher needs of the store.
@@ -40,9 +40,6 @@ type Store interface {
 	Update(ctx context.Context, f func(ctx context.Context, tx *store.Tx) error) error
 }
 
-// PanicsTotal counts the panics the Sent watchers recovered from.
-var PanicsTotal atomic.Int64
-
 // Watcher owns the loop of one mailbox's Sent folder.
 type Watcher struct {
 	Mailbox config.Mailbox
@@ -50,6 +47,7 @@ type Watcher struct {
 	Office  func() *answer.Office
 	Log     *slog.Logger
 	Backoff backoff.Backoff
+	Heart   *supervise.Heart // beats while the loop is alive (nil: no watchdog)
 }
 
 // Run watches until ctx ends, reconnecting with backoff after failures.
@@ -59,12 +57,14 @@ func (w *Watcher) Run(ctx context.Context) {
 	}
 	log := w.Log.With("mailbox", w.Mailbox.Name, "component", "sent")
 	for attempt := 1; ctx.Err() == nil; attempt++ {
+		w.Heart.Beat()
 		err := w.guarded(ctx, log)
 		if ctx.Err() != nil {
 			return
 		}
 		wait := w.Backoff.Next(attempt)
 		log.Warn("Sent folder session failed, will retry", "err", err, "retry_in", wait.Round(time.Millisecond))
+		w.Heart.Wait(wait)
 		if !clock.Sleep(ctx, wait) {
 			return
 		}
@@ -74,9 +74,7 @@ func (w *Watcher) Run(ctx context.Context) {
 func (w *Watcher) guarded(ctx context.Context, log *slog.Logger) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			PanicsTotal.Add(1)
-			log.Error("panic in the Sent watcher", "panic", v, "stack", string(debug.Stack()))
-			err = fmt.Errorf("panic: %v", v)
+			err = panics.Recovered(log, "sent", "panic in the Sent watcher", v)
 		}
 	}()
 	c, err := imapconn.Dial(ctx, w.Mailbox.IMAP, &imapclient.Options{})
@@ -90,9 +88,11 @@ func (w *Watcher) guarded(ctx context.Context, log *slog.Logger) (err error) {
 	}
 	log.Info("watching the Sent folder", "folder", folder)
 	for {
+		w.Heart.Beat()
 		if err := w.scan(ctx, c, folder, log); err != nil {
 			return err
 		}
+		w.Heart.Wait(w.Mailbox.PollInterval)
 		if !clock.Sleep(ctx, w.Mailbox.PollInterval) {
 			return nil
 		}

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gatewayd/internal/panics"
 )
 
 // ErrTooLarge is returned by Writer.Write once more than the cap was written.
@@ -118,13 +120,25 @@ func (g *Segment) writer() {
 	var err error
 	for b := range g.full {
 		if err == nil {
-			if _, werr := g.f.Write(b); werr != nil {
-				err = fmt.Errorf("writing spool segment: %w", werr)
-			}
+			err = g.writeBuffer(b)
 		}
 		g.free <- b[:cap(b)]
 	}
 	g.done <- err
+}
+
+// writeBuffer writes one buffer; a panic is the segment's error, so the
+// writer goes on handing buffers back and the batch fails cleanly.
+func (g *Segment) writeBuffer(b []byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("writing spool segment: %w", panics.Recovered(nil, "spool", "panic in the segment writer", v))
+		}
+	}()
+	if _, err := g.f.Write(b); err != nil {
+		return fmt.Errorf("writing spool segment: %w", err)
+	}
+	return nil
 }
 
 // Segment is a batch's file, written one message at a time. Writes go
