@@ -10,13 +10,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "time/tzdata" // Europe/Rome without depending on the host's zoneinfo
@@ -228,7 +227,14 @@ func cmdRun(args []string, stderr io.Writer) int {
 		return exitBadConfig
 	}
 	log := daemon.NewLogger(stderr, cfg.Log)
-	d := &daemon.Daemon{Config: cfg, Log: log}
+	slog.SetDefault(log) // what logs without a logger of its own (a panic in a helper goroutine)
+	d := &daemon.Daemon{Config: cfg, Log: log, LoadConfig: func() (*config.Config, error) {
+		c, err := config.Load(cfg.File)
+		if err == nil {
+			c.Shadow = c.Shadow || cfg.Shadow // run --shadow holds until a restart
+		}
+		return c, err
+	}}
 	if v := os.Getenv("GATEWAYD_CLOCK"); v != "" { // drills and tests: run as if it were that time
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -240,7 +246,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		d.Now = clk.Now
 		log.Warn("the clock is shifted: the daemon runs as if it were another time", "now", t)
 	}
-	ctx, stop := signalContext(log.Info, func() {
+	ctx, stop := signalContext(log, func() {
 		sdnotify.Notify(sdnotify.Reload)
 		d.Reload()
 		sdnotify.Notify(sdnotify.Ready)
@@ -279,44 +285,13 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitBadConfig
 	}
-	ctx, stop := signalContext(func(string, ...any) {}, func() {})
+	ctx, stop := signalContext(slog.New(slog.DiscardHandler), func() {})
 	defer stop()
 	if err := demo.Run(ctx, demo.Options{Out: stdout, Log: stderr, StateDir: *keep, Verbose: *verbose}); err != nil {
 		fmt.Fprintln(stderr, "gatewayd demo:", err)
 		return exitFailure
 	}
 	return exitOK
-}
-
-// signalContext is cancelled by SIGTERM or SIGINT; a second signal exits at
-// once. SIGHUP calls reload.
-func signalContext(logf func(string, ...any), reload func()) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	go func() {
-		stopping := false
-		for sig := range ch {
-			switch {
-			case sig == syscall.SIGHUP:
-				logf("SIGHUP: reloading the rules")
-				reload()
-			case stopping:
-				logf("second signal: exiting now", "signal", sig.String())
-				os.Exit(exitFailure)
-			default:
-				stopping = true
-				logf("signal received: finishing the batch in hand, then stopping", "signal", sig.String())
-				cancel()
-				go func() { // a stuck shutdown must not outlive systemd's patience
-					time.Sleep(60 * time.Second)
-					logf("shutdown took over 60s: exiting")
-					os.Exit(exitFailure)
-				}()
-			}
-		}
-	}()
-	return ctx, func() { signal.Stop(ch); cancel() }
 }
 
 // hoistConfig moves --config FILE (or --config=FILE) to the front, so that

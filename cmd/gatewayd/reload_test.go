@@ -30,9 +30,7 @@ func TestBinary_SIGHUPReload(t *testing.T) {
 		Addr: srv.Addr(), User: "gc", Password: "pw"})
 	addToConfig(t, cfg.File, fmt.Sprintf("rules_dir: %q\nshadow: true", rulesDir))
 	bin := buildBinary(t)
-	cmd, ready := startNotified(t, bin, cfg.File, state)
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-	waitReady(t, ready, state)
+	d := startRecorded(t, bin, cfg.File, state)
 	db := testenv.OpenDB(t, state)
 	deliver := func(id string) string { // a cassetto mail; returns its outcome
 		dovecot.Append(t, c, "INBOX", []byte("From: studio@bianchi.it\r\nTo: GestioneCredito.Ferrara@inps.it\r\n"+
@@ -51,22 +49,19 @@ func TestBinary_SIGHUPReload(t *testing.T) {
 	uf := filepath.Join(rulesDir, "ufficio.yaml")
 	good, _ := os.ReadFile(uf)
 	os.WriteFile(uf, []byte(string(good)+"\nnon_esiste: 1\n"), 0o644) // broken
-	cmd.Process.Signal(syscall.SIGHUP)
-	time.Sleep(300 * time.Millisecond)
+	d.reload(t)
 	if o := deliver("second"); o != "refused" {
 		t.Errorf("after a broken reload: %s, want refused (the old rules kept)", o)
 	}
-	log, _ := os.ReadFile(filepath.Join(state, "daemon.log"))
-	if !strings.Contains(string(log), "rules reload failed") || !strings.Contains(string(log), "ufficio.yaml") {
-		t.Errorf("the daemon's log does not report the broken rules:\n%s", log)
+	if !d.logHas("reload failed: keeping the configuration and rules in force", "ufficio.yaml:") {
+		t.Errorf("the daemon's log does not report the broken rules:\n%s", d.log())
 	}
 	os.WriteFile(uf, []byte(strings.Replace(string(good), "respingi_aziende_con_dipendenti: true", "respingi_aziende_con_dipendenti: false", 1)), 0o644)
-	cmd.Process.Signal(syscall.SIGHUP)
-	time.Sleep(300 * time.Millisecond)
+	d.reload(t)
 	if o := deliver("third"); o != "accepted" {
 		t.Errorf("after a good reload: %s, want accepted (Cassetto no longer required)", o)
 	}
-	if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+	if err := d.cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Errorf("the daemon is gone: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"crypto/x509"
 	"fmt"
 	"path/filepath"
@@ -57,25 +56,4 @@ func classifierFor(r *rules.Rules) triage.Classifier {
 func PECChecker(r *rules.Rules, extra ...*x509.Certificate) triage.PECChecker {
 	anchors := append(append([]*x509.Certificate{}, r.PECTrust...), extra...)
 	return triage.PEC{Verifier: pec.NewVerifier(anchors, r.PECTrustReplace)}
-}
-
-// Reload loads the rules again and swaps them in; on error it logs every
-// problem and keeps the rules in force.
-func (d *Daemon) Reload() error {
-	r, t, err := LoadOffice(d.Config)
-	if err != nil {
-		d.Log.Error("rules reload failed: keeping the rules in force", "err", err)
-		return err
-	}
-	d.office.Store(newOffice(r, t))
-	d.Log.Info("rules reloaded", "dir", d.Config.RulesDir)
-	if d.scheduler != nil {
-		d.scheduler.Reschedule()
-		if n, err := d.scheduler.Recompute(context.Background()); err != nil {
-			d.Log.Error("recomputing open cases' dates", "err", err)
-		} else if n > 0 {
-			d.Log.Info("calendar changed: due dates recomputed", "cases", n)
-		}
-	}
-	return nil
 }

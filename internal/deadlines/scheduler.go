@@ -64,14 +64,15 @@ type Result struct {
 // Run runs the schedule until ctx ends: a pass at start (catching up on
 // what fell due while the daemon was down) and one at each scheduled time.
 func (s *Scheduler) Run(ctx context.Context) {
+	c := cron.New(cron.WithLocation(clock.Rome), cron.WithChain(cron.Recover(cron.DiscardLogger)))
 	s.cmu.Lock()
-	s.cron = cron.New(cron.WithLocation(clock.Rome), cron.WithChain(cron.Recover(cron.DiscardLogger)))
+	s.cron = c
 	s.cmu.Unlock()
+	defer func() { <-c.Stop().Done() }() // also when a panic ends Run: a restart must not leave two schedules
 	s.Reschedule()
-	s.cron.Start()
+	c.Start()
 	s.guardedPass(ctx)
 	<-ctx.Done()
-	<-s.cron.Stop().Done()
 }
 
 // SetConfig swaps in another configuration (a reload), once the pass in
