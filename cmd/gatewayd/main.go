@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -20,13 +19,11 @@ import (
 
 	_ "time/tzdata" // Europe/Rome without depending on the host's zoneinfo
 
-	"gatewayd/internal/answer"
 	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/demo"
 	"gatewayd/internal/report"
-	"gatewayd/internal/rules"
 	"gatewayd/internal/sdnotify"
 	"gatewayd/internal/store"
 )
@@ -46,8 +43,9 @@ const usage = `usage: gatewayd <command> [flags]
 commands:
   run      --config FILE [--shadow]
                            run the daemon (--shadow: record everything, send no answer)
-  check    --config FILE | --rules DIR
-                           check the configuration (and its rules), print every problem
+  check    --config FILE [--connect] | --rules DIR
+                           check the configuration, its rules and templates, the state directory and
+                           the secrets, print every problem; --connect: log in to every account
   triage   --rules DIR --mailbox ADDRESS [--at RFC3339] [--pec-trust PEMFILE] FILE.eml
                            decide on one message as the daemon would; JSON on stdout
   deadlines --rules DIR --mailbox ADDRESS --at RFC3339
@@ -185,39 +183,6 @@ func showMessage(stateDir, key string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	report.History(stdout, m, evs)
-	return exitOK
-}
-
-func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 2 && args[0] == "--rules" || len(args) == 1 && strings.HasPrefix(args[0], "--rules=") {
-		dir := strings.TrimPrefix(args[len(args)-1], "--rules=")
-		r, err := rules.Load(dir)
-		_, terr := answer.Load(os.DirFS(dir), "templates", filepath.Join(dir, "templates"), r.LadderTemplates()...)
-		if err != nil || terr != nil {
-			for _, e := range []error{err, terr} {
-				if e != nil {
-					fmt.Fprintln(stderr, e)
-				}
-			}
-			return exitBadConfig
-		}
-		fmt.Fprintf(stdout, "%s: ok (%s, %d mailboxes)\n", dir, r.Office.Name, len(r.Mailboxes))
-		return exitOK
-	}
-	cfg, _ := loadConfig("check", args, stderr)
-	if cfg == nil {
-		return exitBadConfig
-	}
-	r, _, err := daemon.LoadOffice(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitBadConfig
-	}
-	if r == nil {
-		fmt.Fprintf(stdout, "%s: ok (%d mailboxes; no rules_dir: every well-formed message is accepted)\n", cfg.File, len(cfg.Mailboxes))
-		return exitOK
-	}
-	fmt.Fprintf(stdout, "%s: ok (%d mailboxes, rules %s)\n", cfg.File, len(cfg.Mailboxes), cfg.RulesDir)
 	return exitOK
 }
 

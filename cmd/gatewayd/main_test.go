@@ -31,7 +31,7 @@ func TestCheck_goodConfig(t *testing.T) {
 	pw := filepath.Join(dir, "pw")
 	os.WriteFile(pw, []byte("x"), 0o600)
 	path := filepath.Join(dir, "gatewayd.yaml")
-	os.WriteFile(path, []byte("office: {name: X, code: FE}\nmailboxes:\n  - name: a\n    address: a@b.it\n"+
+	os.WriteFile(path, []byte("office: {name: X, code: FE}\nstate_dir: "+dir+"\nmailboxes:\n  - name: a\n    address: a@b.it\n"+
 		"    imap: {host: imap.b.it, user: a, password_file: "+pw+"}\n"), 0o600)
 	var out, errb bytes.Buffer
 	if code := run([]string{"check", "--config", path}, &out, &errb); code != exitOK {

@@ -35,6 +35,14 @@ type Config struct {
 	Shadow    bool      `yaml:"shadow"`
 	Outbox    Outbox    `yaml:"outbox"`
 	Mailboxes []Mailbox `yaml:"mailboxes"`
+	lines     lineIndex // where each key stands in the file
+}
+
+// ErrorAt returns a problem at the line of key, a dotted path such as
+// "state_dir" or "mailboxes.0.imap.password_file" (or of its nearest
+// ancestor in the file).
+func (c *Config) ErrorAt(key, format string, args ...any) Error {
+	return Error{File: c.File, Line: c.lines.line(key), Msg: fmt.Sprintf(format, args...)}
 }
 
 // Outbox paces the retries of answers after temporary failures: the wait
@@ -135,8 +143,31 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
+// LoadAll is Load for gatewayd check: beside every problem it returns the
+// configuration as far as it could be read, so that what depends on it
+// (the rules, the state directory, the secrets) can be checked too. It
+// returns no configuration only when the file cannot be read or is not
+// YAML.
+func LoadAll(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
+	}
+	return parse(path, data)
+}
+
 // Parse validates configuration data; path names the file in errors.
 func Parse(path string, data []byte) (*Config, error) {
+	c, err := parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parse decodes and validates data, returning the configuration even with
+// errors when the YAML could be read.
+func parse(path string, data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlErrors(path, err)
@@ -152,11 +183,12 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		decodeErrs = yamlErrors(path, err) // go on: report every problem at once
 	}
-	v := &validator{file: path, lines: indexLines(&root)}
+	c.lines = indexLines(&root)
+	v := &validator{file: path, lines: c.lines}
 	c.applyDefaults()
 	c.validate(v)
 	if errs := merge(decodeErrs, v.errs); len(errs) > 0 {
-		return nil, errs
+		return c, errs
 	}
 	return c, nil
 }
