@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"gatewayd/internal/report"
 	"gatewayd/internal/sdnotify"
 	"gatewayd/internal/store"
+	"gatewayd/internal/version"
 )
 
 // Exit codes. exitBadConfig is sysexits' EX_CONFIG: bad configuration or
@@ -66,8 +66,10 @@ commands:
                            how another rules directory would decide every message since then (changes nothing)
   show     --config FILE PROTOCOL|MESSAGE-ID|ID
                            show what is recorded of a message: every step, with its time
-  demo                     run a local demo on embedded sample mails
-  version                  print the version
+  demo     [-state DIR] [-v]
+                           run a local demo on embedded sample mails (-v: the daemon's log)
+  version                  the module version, VCS revision and time, and whether it was modified
+  help     [COMMAND]       this text, or one command's (also: gatewayd COMMAND -h)
 `
 
 func main() {
@@ -78,6 +80,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitBadConfig
+	}
+	if len(args) > 1 && helpRequested(args[1:]) && commandHelp(stdout, args[0]) {
+		return exitOK
 	}
 	switch args[0] {
 	case "run":
@@ -105,22 +110,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "demo":
 		return cmdDemo(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "gatewayd", version())
+		fmt.Fprintln(stdout, "gatewayd", version.Read())
 		return exitOK
 	case "help", "-h", "--help":
+		if len(args) > 1 && commandHelp(stdout, args[1]) {
+			return exitOK
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "gatewayd: unknown command %q\n%s", args[0], usage)
 	return exitBadConfig
-}
-
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" {
-		return "(devel)"
-	}
-	return bi.Main.Version
 }
 
 // loadConfig parses the --config flag and loads the file; on error it
