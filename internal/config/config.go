@@ -34,7 +34,17 @@ type Config struct {
 	// kept as held, nothing is sent (run --shadow sets it too).
 	Shadow    bool      `yaml:"shadow"`
 	Outbox    Outbox    `yaml:"outbox"`
+	Register  Register  `yaml:"register"`
 	Mailboxes []Mailbox `yaml:"mailboxes"`
+}
+
+// Register sets where each day's register files (registro giornaliero)
+// are handed over to conservation: copied into HandoverDir, or given to
+// HandoverCommand (argv; the CSV and JSON paths are appended). Neither:
+// the files stay in state_dir/registro for the operator to collect.
+type Register struct {
+	HandoverDir     string   `yaml:"handover_dir"`
+	HandoverCommand []string `yaml:"handover_command"`
 }
 
 // Outbox paces the retries of answers after temporary failures: the wait

@@ -39,6 +39,17 @@ func (c *Config) validate(v *validator) {
 		v.errf("protocol.format", "%v", err)
 	}
 	c.Protocol.Parsed = f
+	if err == nil && f.NumberWidth() < 7 {
+		v.errf("protocol.format", "protocol.format %q: the number needs at least 7 digits, write {number:7} (DPR 445/2000 art. 57)", c.Protocol.Format)
+	}
+	switch r := c.Register; {
+	case r.HandoverDir != "" && len(r.HandoverCommand) > 0:
+		v.errf("register", "register: set handover_dir or handover_command, not both")
+	case r.HandoverDir != "" && !strings.HasPrefix(r.HandoverDir, "/"):
+		v.errf("register.handover_dir", "register.handover_dir %q must be an absolute path", r.HandoverDir)
+	case len(r.HandoverCommand) > 0 && !strings.HasPrefix(r.HandoverCommand[0], "/"):
+		v.errf("register.handover_command", "register.handover_command: the program %q must be an absolute path", r.HandoverCommand[0])
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"gatewayd/internal/deadlines"
+	"gatewayd/internal/register"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/sentwatch"
 
@@ -40,6 +42,7 @@ type Daemon struct {
 	store         *store.Store
 	sender        *outbox.Sender
 	scheduler     *deadlines.Scheduler
+	register      *register.Producer
 }
 
 // Open opens the store; Run then starts the mailboxes.
@@ -57,7 +60,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.office.Store(newOffice(r, t))
 	st, err := store.Open(ctx, store.Options{
 		StateDir: d.Config.StateDir, Office: d.Config.Office.Code,
-		Format: d.Config.Protocol.Parsed, Now: d.Now,
+		Format: d.Config.Protocol.Parsed, Now: d.Now, Shadow: d.Config.Shadow,
 	})
 	if err != nil {
 		return fmt.Errorf("opening store: %w", err)
@@ -67,7 +70,39 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.sender.Init()
 	d.scheduler = &deadlines.Scheduler{Store: st, Office: func() *answer.Office { return &d.office.Load().Office },
 		Config: d.Config, Now: d.Now, Log: d.Log, Queued: d.sender.Poke}
+	d.register = &register.Producer{Store: st, StateDir: d.Config.StateDir, Office: d.registerOffice,
+		Handover: d.Config.Register, Now: d.Now, Log: d.Log, Producer: "gatewayd " + Version()}
+	if !d.Config.Shadow {
+		if n, err := st.EndShadowCases(ctx); err != nil {
+			st.Close()
+			return fmt.Errorf("closing the shadow trial's cases: %w", err)
+		} else if n > 0 {
+			d.Log.Warn("live mode: the cases of the shadow trial are closed, their held mails stay held", "cases", n)
+		}
+	}
 	return nil
+}
+
+// Register returns the producer of the daily registers (the demo runs it
+// on a simulated clock).
+func (d *Daemon) Register() *register.Producer { return d.register }
+
+// registerOffice names the office in the daily registers: the rules'
+// office with its AOO code, else the configuration's.
+func (d *Daemon) registerOffice() register.Office {
+	if r := d.office.Load().Rules; r != nil {
+		return register.Office{Name: r.Office.Name, Code: r.Office.Code, AOO: r.Office.AOO}
+	}
+	return register.Office{Name: d.Config.Office.Name, Code: d.Config.Office.Code}
+}
+
+// Version is the module version of the running binary.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" {
+		return "(devel)"
+	}
+	return bi.Main.Version
 }
 
 // Deadlines returns the scheduler of the deadlines (the demo and tests run
@@ -117,7 +152,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				}
 				return f
 			},
-			Committed: d.sender.Poke, Now: d.Now,
+			Committed: d.sender.Poke, Now: d.Now, Shadow: d.Config.Shadow,
 			Counterparts: func(c store.Case) []string {
 				rs := d.office.Load().Rules
 				if m, ok := rs.Mailbox(c.Address); ok && rs.Deadlines != nil && store.LadderKind(c.Ladder) == rules.LadderRegion {
@@ -136,6 +171,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	wg.Go(func() { d.scheduler.Run(ctx) })
+	wg.Go(func() { d.register.Run(ctx) })
 	d.Log.Info("gatewayd running", "office", d.Config.Office.Code, "mailboxes", len(d.Config.Mailboxes))
 	<-ctx.Done()
 	wg.Wait()

@@ -43,5 +43,5 @@ func LoadOffice(cfg *config.Config) (*rules.Rules, *answer.Templates, error) {
 }
 
 func newOffice(r *rules.Rules, t *answer.Templates) *office {
-	return &office{Office: answer.Office{Rules: r, Templates: t}, classifier: classifierFor(r)}
+	return &office{Office: answer.Office{Rules: r, Templates: t}, classifier: ClassifierFor(r)}
 }

@@ -43,6 +43,9 @@ type Watcher struct {
 	// Counterparts are who else may answer on a case (the region, for a
 	// question forwarded to it); nil: nobody.
 	Counterparts func(c store.Case) []string
+	// Shadow: the folder is EXAMINEd, never changed: no folder created,
+	// no message moved or flagged (sightings remember what was seen).
+	Shadow bool
 }
 
 // Run syncs the mailbox until ctx ends, reconnecting after any failure

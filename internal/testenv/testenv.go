@@ -143,7 +143,7 @@ func Int(t T, db *sql.DB, query string, args ...any) int {
 // 1..want, each given to one message, and returns nothing on success.
 func CheckProtocols(t T, db *sql.DB, year, want int) {
 	t.Helper()
-	rows, err := db.Query(`SELECT number FROM protocols WHERE office = 'FE' AND year = ? ORDER BY number`, year)
+	rows, err := db.Query(`SELECT number FROM protocols WHERE office = 'FE' AND register = 'protocollo' AND year = ? ORDER BY number`, year)
 	if err != nil {
 		t.Fatal(err)
 	}
