@@ -23,7 +23,7 @@ type outboxStore interface {
 
 // cmdOutbox lists, shows and retries automatic answers. It works beside
 // the running daemon (SQLite serialises the writes); a retried answer is
-// sent at the sender's next round (within a minute).
+// sent at the sender's next round (within five seconds).
 func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 	cfg, rest := loadConfig("outbox", args, stderr)
 	if cfg == nil {

@@ -2,9 +2,9 @@ package register_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"errors"
 	"flag"
 	"io"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"gatewayd/internal/clock"
 	"gatewayd/internal/protocol"
 )
 
@@ -249,6 +250,9 @@ func (t *Tx) Annul(ctx context.Context, label, by, reason, provvedimento string)
 	case strings.TrimSpace(reason) == "" || strings.TrimSpace(provvedimento) == "" || strings.TrimSpace(by) == "":
 		return r, fmt.Errorf("an annulment needs who, a reason and the authorising act (provvedimento)")
 	}
+	if err := t.registerOpen(ctx); err != nil {
+		return r, err
+	}
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO annulments (protocol, at, by, reason, provvedimento) VALUES (?, ?, ?, ?, ?)`,
 		r.Label, ts(t.now), by, reason, provvedimento); err != nil {
 		return r, fmt.Errorf("recording annulment: %w", err)
@@ -256,6 +260,21 @@ func (t *Tx) Annul(ctx context.Context, label, by, reason, provvedimento string)
 	r.Annulment = &Annulment{Protocol: r.Label, At: t.now, By: by, Reason: reason, Provvedimento: provvedimento}
 	return r, addEvents(ctx, t.tx, t.now, r.Message, r.Mailbox, event{"annulled", map[string]any{
 		"protocol": r.Label, "by": by, "reason": reason, "provvedimento": provvedimento}})
+}
+
+// registerOpen refuses a change dated on a day whose daily register is
+// already produced (a clock behind the register's): the day's file could
+// not hold it.
+func (t *Tx) registerOpen(ctx context.Context) error {
+	last, ok, err := t.LastRegisterDay(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	if today := clock.Day(t.now); !today.After(last.Day) {
+		return fmt.Errorf("the daily register of %s is already produced and this machine's clock says %s: check the clock",
+			last.Day.Format(time.DateOnly), t.now.In(clock.Rome).Format(time.DateTime))
+	}
+	return nil
 }
 
 // Amend corrects a registration's sender or subject, keeping the old
@@ -281,6 +300,9 @@ func (t *Tx) Amend(ctx context.Context, label, field, value, by, reason string) 
 		return r, fmt.Errorf("an amendment needs the new value, who and a reason")
 	case value == old:
 		return r, fmt.Errorf("the %s of %s is already %q", field, r.Label, value)
+	}
+	if err := t.registerOpen(ctx); err != nil {
+		return r, err
 	}
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO amendments (protocol, field, old, new, at, by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		r.Label, field, old, clip(value), ts(t.now), by, reason); err != nil {
