@@ -92,6 +92,22 @@ type Mailbox struct {
 	Line       int    `yaml:"-"` // where the mailbox stands in the file
 }
 
+// Sender is the configured mailbox whose SMTP account sends a mailbox's
+// mail, and its From address (the mailbox's address without an account).
+func (c *Config) Sender(name string) (string, string) {
+	if c != nil {
+		for _, m := range c.Mailboxes {
+			if m.Name == name && m.SMTP != nil {
+				return m.Name, m.SMTP.From
+			}
+			if m.Name == name {
+				return m.Name, m.Address
+			}
+		}
+	}
+	return name, ""
+}
+
 // WatchSent reports whether the mailbox's Sent folder is watched.
 func (m Mailbox) WatchSent() bool { return m.SentFolder != "none" }
 

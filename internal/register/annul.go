@@ -55,7 +55,7 @@ func Annul(ctx context.Context, tx *store.Tx, o *answer.Office, cfg *config.Conf
 
 // annulmentMail composes the mail that tells the sender.
 func annulmentMail(o *answer.Office, cfg *config.Config, r store.Registration, now time.Time) (store.Mail, error) {
-	mailbox, from := account(cfg, r.Mailbox)
+	mailbox, from := cfg.Sender(r.Mailbox)
 	at := r.At.In(clock.Rome)
 	data := answer.Data{Mailbox: addressOf(cfg, r.Mailbox), Protocol: r.Label, Sender: r.CurrentSender(), Subject: r.CurrentSubject(),
 		Received: at.Format("02/01/2006") + " alle " + at.Format("15:04"), MessageID: r.SenderRef,
@@ -71,19 +71,6 @@ func annulmentMail(o *answer.Office, cfg *config.Config, r store.Registration, n
 		m.State, m.Reason = store.OutHeld, "shadow mode"
 	}
 	return m, nil
-}
-
-// account is the configured mailbox whose SMTP account answers on name.
-func account(cfg *config.Config, name string) (string, string) {
-	for _, m := range cfg.Mailboxes {
-		if m.Name == name && m.SMTP != nil {
-			return m.Name, m.SMTP.From
-		}
-		if m.Name == name {
-			return m.Name, m.Address
-		}
-	}
-	return name, ""
 }
 
 func addressOf(cfg *config.Config, name string) string {
