@@ -228,3 +228,33 @@ func TestRedecideAcceptAnnul(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistroCommands: on the demo's kept state, registro verify passes
+// with the files in the state directory, show and list print the days,
+// and a changed byte makes verify exit 1 naming the day.
+func TestRegistroCommands(t *testing.T) {
+	state, conf := demoState(t)
+	got, code := cmd("registro", "--config", conf, "verify")
+	if code != exitOK || !strings.Contains(got, "chain intact, 3 fingerprints match") {
+		t.Fatalf("registro verify = %d: %s", code, got)
+	}
+	days, _ := filepath.Glob(filepath.Join(state, "registro", "*", "*.csv"))
+	if len(days) < 2 {
+		t.Fatalf("register files in the state dir: %v", days)
+	}
+	first := strings.TrimSuffix(filepath.Base(days[0]), ".csv")
+	if got, code := cmd("registro", "--config", conf, "show", first); code != exitOK || strings.Count(got, "registration  INPS.FE.") != 3 {
+		t.Errorf("registro show %s = %d:\n%s", first, code, got)
+	}
+	if got, _ := cmd("registro", "list", "--config", conf); !strings.Contains(got, first+"  3") || !strings.Contains(got, "done") {
+		t.Errorf("registro list:\n%s", got)
+	}
+	if got, code := cmd("registro", "-h"); code != exitOK || !strings.Contains(got, "verify") {
+		t.Errorf("registro -h = %d: %s", code, got)
+	}
+	b, _ := os.ReadFile(days[0])
+	os.WriteFile(days[0], bytes.Replace(b, []byte("INPS.FE."), []byte("INPS.FF."), 1), 0o600)
+	if got, code := cmd("registro", "--config", conf, "verify"); code != exitFailure || !strings.Contains(got, "daily register "+first+" is broken") {
+		t.Errorf("registro verify after a change = %d: %s", code, got)
+	}
+}
