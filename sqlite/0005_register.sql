@@ -126,3 +126,6 @@ CREATE TRIGGER register_days_kept BEFORE DELETE ON register_days
 BEGIN
     SELECT RAISE(ABORT, 'a daily register cannot be deleted');
 END;
+
+-- The metrics count the outbox by state at every scrape.
+CREATE INDEX outbox_state ON outbox (state, created_at);

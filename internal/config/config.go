@@ -35,8 +35,20 @@ type Config struct {
 	Shadow    bool      `yaml:"shadow"`
 	Outbox    Outbox    `yaml:"outbox"`
 	Register  Register  `yaml:"register"`
+	HTTP      HTTP      `yaml:"http"`
 	Mailboxes []Mailbox `yaml:"mailboxes"`
 }
+
+// HTTP is the listener of /metrics and /healthz: Listen is host:port
+// (loopback by default; "none" turns it off); a mailbox not synced for
+// longer than StaleAfter makes /healthz answer 503.
+type HTTP struct {
+	Listen     string        `yaml:"listen"`
+	StaleAfter time.Duration `yaml:"stale_after"`
+}
+
+// DefaultListen is where /metrics and /healthz are served by default.
+const DefaultListen = "127.0.0.1:9465"
 
 // Register sets where each day's register files (registro giornaliero)
 // are handed over to conservation: copied into HandoverDir, or given to
@@ -252,6 +264,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
+	}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = DefaultListen
+	}
+	if c.HTTP.StaleAfter == 0 {
+		c.HTTP.StaleAfter = 15 * time.Minute
 	}
 	if c.Log.Format == "" {
 		c.Log.Format = "text"

@@ -8,12 +8,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"gatewayd/internal/deadlines"
+	"gatewayd/internal/health"
+	"gatewayd/internal/logging"
+	"gatewayd/internal/mailparse"
+	"gatewayd/internal/metrics"
 	"gatewayd/internal/register"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/sentwatch"
@@ -43,6 +50,11 @@ type Daemon struct {
 	sender        *outbox.Sender
 	scheduler     *deadlines.Scheduler
 	register      *register.Producer
+	board         *health.Board
+	metrics       *metrics.Metrics
+	// HTTPReady, if set, is told the address /metrics and /healthz are
+	// served on (tests listen on port 0).
+	HTTPReady func(net.Addr)
 }
 
 // Open opens the store; Run then starts the mailboxes.
@@ -70,6 +82,12 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.sender.Init()
 	d.scheduler = &deadlines.Scheduler{Store: st, Office: func() *answer.Office { return &d.office.Load().Office },
 		Config: d.Config, Now: d.Now, Log: d.Log, Queued: d.sender.Poke}
+	names := make([]string, 0, len(d.Config.Mailboxes))
+	for _, m := range d.Config.Mailboxes {
+		names = append(names, m.Name)
+	}
+	d.board = health.NewBoard(d.Now.Now, names...)
+	d.metrics = metrics.New(st, d.board, d.Now.Now, nil, d.Log)
 	d.register = &register.Producer{Store: st, StateDir: d.Config.StateDir, Office: d.registerOffice,
 		Handover: d.Config.Register, Now: d.Now, Log: d.Log, Producer: "gatewayd " + Version()}
 	if !d.Config.Shadow {
@@ -81,6 +99,20 @@ func (d *Daemon) Open(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// lateHandovers are the pending days whose handover is past the working
+// day after them (Monday to Friday without rules).
+func (d *Daemon) lateHandovers(pending []store.RegisterDay, now time.Time) []store.RegisterDay {
+	next := func(day time.Time) time.Time {
+		for day = day.AddDate(0, 0, 1); day.Weekday() == time.Saturday || day.Weekday() == time.Sunday; day = day.AddDate(0, 0, 1) {
+		}
+		return day
+	}
+	if r := d.office.Load().Rules; r != nil {
+		next = r.Calendar.NextWorkday
+	}
+	return register.Late(pending, next, now)
 }
 
 // Register returns the producer of the daily registers (the demo runs it
@@ -139,10 +171,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if !d.Config.Shadow {
 		wg.Go(func() { d.sender.Run(ctx) })
 	}
+	if d.Config.HTTP.Listen != "none" {
+		srv := &health.Server{Board: d.board, Stats: d.store.Stats, StaleAfter: d.Config.HTTP.StaleAfter, Late: d.lateHandovers,
+			Metrics: promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{}), Now: d.Now.Now, Log: d.Log}
+		wg.Go(func() { srv.Run(ctx, d.Config.HTTP.Listen, d.HTTPReady) })
+	}
+	observe := func(mailbox string, r store.Result, f mailparse.Facts) {
+		d.metrics.Observe(mailbox, r)
+		if d.Observer != nil {
+			d.Observer(mailbox, r, f)
+		}
+	}
 	policy := &answer.Policy{Office: func() *answer.Office { return &d.office.Load().Office }, Config: d.Config, Now: d.Now, Log: d.Log}
 	for _, m := range d.Config.Mailboxes {
 		w := &intake.Watcher{
-			Mailbox: m, Store: d.store, Log: d.Log, Backoff: d.Backoff, Observer: d.Observer,
+			Mailbox: m, Store: d.store, Log: d.Log, Backoff: d.Backoff, Observer: observe, Health: d.board,
 			Classifier: func() triage.Classifier { return d.office.Load().classifier },
 			Followup: func(r store.Result, it store.Item) store.Followup {
 				rs := d.office.Load().Rules
@@ -179,16 +222,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return d.store.Close()
 }
 
-// NewLogger builds the slog logger the configuration asks for.
-func NewLogger(w io.Writer, c config.Log) *slog.Logger {
-	var level slog.Level
-	level.UnmarshalText([]byte(c.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
+// NewLogger builds the slog logger the configuration asks for: times in
+// Europe/Rome, personal data masked at info level (internal/logging).
+func NewLogger(w io.Writer, c config.Log) *slog.Logger { return logging.New(w, c.Level, c.Format) }
 
 // Office returns the rules and templates in force.
 func (d *Daemon) Office() *answer.Office { return &d.office.Load().Office }

@@ -61,6 +61,7 @@ func (s *session) run(ctx context.Context) error {
 		if err := s.w.Store.RecordSuccess(ctx, s.w.Mailbox.Name); err != nil {
 			return err
 		}
+		s.w.Health.Synced(s.w.Mailbox.Name)
 		if err := s.waitForMail(ctx); err != nil {
 			return err
 		}

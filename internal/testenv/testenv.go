@@ -57,7 +57,7 @@ func Config(t T, stateDir string, boxes ...Mailbox) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	var b strings.Builder
-	fmt.Fprintf(&b, "office: {name: Test, code: FE}\nstate_dir: %q\nlog: {level: %s}\nmailboxes:\n", stateDir, logLevel())
+	fmt.Fprintf(&b, "office: {name: Test, code: FE}\nstate_dir: %q\nlog: {level: %s}\nhttp: {listen: \"127.0.0.1:0\"}\nmailboxes:\n", stateDir, logLevel())
 	for i, m := range boxes {
 		pw := filepath.Join(dir, fmt.Sprintf("pw%d", i))
 		if err := os.WriteFile(pw, []byte(m.Password), 0o600); err != nil {
