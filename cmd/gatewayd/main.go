@@ -64,6 +64,9 @@ commands:
                            the original bytes, checked against their SHA-256
   replay   --config FILE --rules DIR --since YYYY-MM-DD [--json]
                            how another rules directory would decide every message since then (changes nothing)
+  report   --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [--mailbox NAME] [--by week|month]
+           [--format text|csv|html] [-o FILE]
+                           the compliance report per mailbox and week or month (P4)
   show     --config FILE PROTOCOL|MESSAGE-ID|ID
                            show what is recorded of a message: every step, with its time
   demo                     run a local demo on embedded sample mails
@@ -98,6 +101,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdExport(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
 	case "case":
 		return cmdCase(args[1:], stdout, stderr)
 	case "outbox":
