@@ -77,8 +77,12 @@ func usageErr(err error, extra []string) error {
 
 // reportOptions checks the flags against the configuration and its rules.
 func reportOptions(cfg *config.Config, f reportFlags) (report.Options, error) {
-	o := report.Options{Office: cfg.Office.Name, By: f.by, Generated: time.Now()}
-	var err error
+	r, err := daemon.LoadRules(cfg)
+	if err != nil {
+		return report.Options{}, err
+	}
+	o := report.Configured(cfg, r)
+	o.By, o.Generated = f.by, time.Now()
 	if o.From, err = day("--from", f.from); err != nil {
 		return o, err
 	}
@@ -94,24 +98,13 @@ func reportOptions(cfg *config.Config, f reportFlags) (report.Options, error) {
 	if f.format != "text" && f.format != "csv" && f.format != "html" {
 		return o, fmt.Errorf("--format %q: text, csv or html", f.format)
 	}
-	for _, m := range cfg.Mailboxes {
-		o.Mailboxes = append(o.Mailboxes, report.Mailbox{Name: m.Name, Address: m.Address})
+	for _, m := range o.Mailboxes {
 		if f.mailbox != "" && (f.mailbox == m.Name || strings.EqualFold(f.mailbox, m.Address)) {
 			o.Only = m.Name
 		}
 	}
 	if f.mailbox != "" && o.Only == "" {
 		return o, fmt.Errorf("--mailbox %s: no such mailbox in %s", f.mailbox, cfg.File)
-	}
-	r, err := daemon.LoadRules(cfg)
-	if err != nil {
-		return o, err
-	}
-	if r != nil {
-		o.Calendar = r.Calendar
-		if r.Deadlines != nil {
-			o.RepeatedDelays = r.Deadlines.RepeatedDelays
-		}
 	}
 	return o, nil
 }

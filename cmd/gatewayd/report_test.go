@@ -93,10 +93,15 @@ func TestReport_csvAndText(t *testing.T) {
 }
 
 // TestReport_htmlFile: -o writes the HTML report with mode 0600, also
-// over an existing file readable by others.
+// over an existing file readable by others; the demo leaves its own in
+// its state directory.
 func TestReport_htmlFile(t *testing.T) {
-	_, conf := demoState(t)
+	state, conf := demoState(t)
 	from, to := demoSpan()
+	demoReport := filepath.Join(state, "compliance-report.html")
+	if st, err := os.Stat(demoReport); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the demo's report: %v %v", st, err)
+	}
 	path := filepath.Join(t.TempDir(), "report.html")
 	os.WriteFile(path, []byte("old"), 0o644)
 	if out, code := cmd("report", "--config", conf, "--from", from, "--to", to, "--format", "html", "-o", path); code != exitOK || out != "" {
