@@ -25,7 +25,7 @@ cases answered in time and late, open and overdue at each period's end; the
 solleciti and escalations sent; the median and 90th percentile reply time in
 working days; the senders flagged for delays; the annulments. Days are
 Europe/Rome days, --from and --to included. --by defaults to month when the
-span is longer than 62 days, else week. -o writes the file with mode 0600
+span covers more than 62 days, else week. -o writes the file with mode 0600
 (it holds personal data); stdout otherwise.
 `
 

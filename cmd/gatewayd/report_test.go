@@ -15,11 +15,11 @@ import (
 )
 
 // demoSpan is a span holding the demo's mails (received today) and its
-// deadline mails (a few weeks on, on its simulated clock): 63 days, so
-// the report is by week.
+// deadline mails (a few weeks on, on its simulated clock): 62 days, the
+// longest span reported by week.
 func demoSpan() (string, string) {
 	today := clock.Day(time.Now())
-	return today.Format(time.DateOnly), today.AddDate(0, 0, 62).Format(time.DateOnly)
+	return today.Format(time.DateOnly), today.AddDate(0, 0, 61).Format(time.DateOnly)
 }
 
 // TestReport_csvAndText: gatewayd report on the demo's store, as CSV and
@@ -57,8 +57,8 @@ func TestReport_csvAndText(t *testing.T) {
 		}
 		last = r
 	}
-	if len(weeks) != 4 || weeks["gestione-credito"] < 9 || weeks["gestione-credito"] > 11 || weeks["pec"] != weeks["gestione-credito"] {
-		t.Errorf("rows per mailbox = %v, want the 4 mailboxes × the weeks of 63 days", weeks)
+	if len(weeks) != 4 || weeks["gestione-credito"] < 9 || weeks["gestione-credito"] > 10 || weeks["pec"] != weeks["gestione-credito"] {
+		t.Errorf("rows per mailbox = %v, want the 4 mailboxes × the weeks of 62 days", weeks)
 	}
 	want := map[string]int{"received": 9, "protocolled": 1, "refused": 2, "ignored": 1, "quarantined": 5, "solleciti": 1, "escalations": 1}
 	if !reflect.DeepEqual(sum, want) {

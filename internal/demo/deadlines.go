@@ -75,7 +75,7 @@ func (x *deadlineDemo) run(ctx context.Context) error {
 	if err := x.printCases(ctx); err != nil {
 		return err
 	}
-	return x.report(ctx)
+	return x.writeReport(ctx)
 }
 
 func pick(cases []store.Case, mailbox string) *store.Case {

@@ -12,10 +12,10 @@ import (
 	"gatewayd/internal/store"
 )
 
-// report writes the compliance report of the demo's days, from the day
+// writeReport writes the compliance report of the demo's days, from the day
 // the mails came to the simulated clock's, as the HTML page operators
 // print (gatewayd report … --format html), into the state directory.
-func (x *deadlineDemo) report(ctx context.Context) error {
+func (x *deadlineDemo) writeReport(ctx context.Context) error {
 	o := report.Configured(x.cfg, x.d.Office().Rules)
 	o.From, o.To, o.Generated = clock.Day(time.Now()), clock.Day(x.clk.Now()), x.clk.Now()
 	rt, err := store.OpenReportTool(x.dir)

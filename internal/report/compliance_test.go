@@ -247,3 +247,22 @@ func sortedInts(v []int) []int {
 	}
 	return out
 }
+
+// TestDefaultBy: more than 62 days are reported by month, counted by
+// dates across the end of daylight saving time (25 October 2026).
+func TestDefaultBy(t *testing.T) {
+	for _, tc := range []struct {
+		to   time.Time
+		want string
+	}{
+		{rome(2026, 11, 1, 0, 0), report.ByWeek}, // 1 Sep – 1 Nov: 62 days
+		{rome(2026, 11, 2, 0, 0), report.ByMonth},
+	} {
+		if got := report.DefaultBy(rome(2026, 9, 1, 0, 0), tc.to); got != tc.want {
+			t.Errorf("DefaultBy(2026-09-01, %s) = %s, want %s", tc.to.Format(time.DateOnly), got, tc.want)
+		}
+	}
+	if n := report.Days(rome(2026, 10, 24, 0, 0), rome(2026, 10, 26, 23, 59)); n != 3 {
+		t.Errorf("Days(24 Oct, 26 Oct) = %d, want 3", n)
+	}
+}

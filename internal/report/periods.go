@@ -23,13 +23,23 @@ type Period struct {
 	Start, End time.Time // [Start, End): the instants it covers
 }
 
-// DefaultBy is the period length for a span: a month when it is longer
-// than 62 days, else a week.
+// DefaultBy is the period length for the days from..to: a month when
+// they are more than 62, else a week.
 func DefaultBy(from, to time.Time) string {
-	if clock.Day(to).Sub(clock.Day(from)) > 62*24*time.Hour {
+	if Days(from, to) > 62 {
 		return ByMonth
 	}
 	return ByWeek
+}
+
+// Days counts the calendar days from..to (Europe/Rome), both included:
+// by dates, so that a change of daylight saving time changes nothing.
+func Days(from, to time.Time) int {
+	utc := func(t time.Time) time.Time {
+		y, m, d := t.In(clock.Rome).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	return int(utc(to).Sub(utc(from))/(24*time.Hour)) + 1
 }
 
 // Periods cuts the days from..to (inclusive, Europe/Rome) into weeks or
