@@ -19,7 +19,7 @@ type Source interface {
 	CaseSpans(ctx context.Context, from, to time.Time) ([]store.CaseSpan, error)
 	LadderMails(ctx context.Context, from, to time.Time) ([]store.LadderMail, error)
 	DelayRounds(ctx context.Context) ([]store.DelayRound, error)
-	Annulments(ctx context.Context, from, to time.Time) ([]store.Annulment, bool, error)
+	Annulments(ctx context.Context, from, to time.Time) ([]store.ReportAnnulment, bool, error)
 }
 
 // UnknownMailbox holds the annulments of protocol numbers this store
@@ -172,10 +172,10 @@ func (b *builder) intake(ctx context.Context, from, to time.Time) error {
 		}
 		f.Received++
 		switch m.Outcome {
-		case "accepted":
+		case "accepted": // else a number of shadow mode's register: received only
 			if m.Protocolled {
 				f.Protocolled++
-			} else {
+			} else if m.FollowUp {
 				f.FollowUps++
 			}
 		case "refused":

@@ -266,3 +266,21 @@ func TestDefaultBy(t *testing.T) {
 		t.Errorf("Days(24 Oct, 26 Oct) = %d, want 3", n)
 	}
 }
+
+// TestCompliance_shadowRegister: once protocols carry their register (the
+// register's migration), a shadow-mode number is not protocolled.
+func TestCompliance_shadowRegister(t *testing.T) {
+	o := scenario(t)
+	db := o.s.DB()
+	if _, err := db.Exec(`ALTER TABLE protocols ADD COLUMN register TEXT NOT NULL DEFAULT 'protocollo'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE protocols SET register = 'shadow' WHERE label = 'INPS.FE.2026.0000001'`); err != nil {
+		t.Fatal(err)
+	}
+	c := build(t, o, rome(2026, 11, 30, 0, 0), rome(2026, 12, 20, 0, 0), "", "")
+	if got := c.Rows[0][0]; got.Received != 6 || got.Protocolled != 3 || got.FollowUps != 0 {
+		t.Errorf("gestione-credito W49: %d received, %d protocolled, %d follow-ups; want 6, 3, 0 (one number of the shadow register)",
+			got.Received, got.Protocolled, got.FollowUps)
+	}
+}

@@ -33,12 +33,23 @@ type Intake struct {
 	Outcome     string    // accepted, refused, ignored, quarantined
 	Reasons     []string
 	Protocolled bool // accepted with a protocol number (an accepted follow-up has none)
+	FollowUp    bool // accepted as a follow-up of an open case
 }
 
-// Intake returns the messages received in [from, to).
+// Intake returns the messages received in [from, to). Where protocols
+// carry their register (from the register's migration on), only numbers
+// of the live register count as protocolled: shadow mode's do not.
 func (r *ReportTool) Intake(ctx context.Context, from, to time.Time) ([]Intake, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT m.mailbox, m.received_at, m.outcome, m.reasons, p.label IS NOT NULL
-		FROM messages m LEFT JOIN protocols p ON p.message = m.id WHERE m.received_at >= ? AND m.received_at < ?`, ts(from), ts(to))
+	numbered := "p.label IS NOT NULL"
+	registers, err := r.has(ctx, `SELECT count(*) FROM pragma_table_info('protocols') WHERE name = 'register'`)
+	if err != nil {
+		return nil, err
+	}
+	if registers {
+		numbered = "coalesce(p.register = 'protocollo', 0)"
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT m.mailbox, m.received_at, m.outcome, m.reasons, `+numbered+`,
+		coalesce(json_extract(m.decision, '$.follows_up'), '') != '' FROM messages m LEFT JOIN protocols p ON p.message = m.id WHERE m.received_at >= ? AND m.received_at < ?`, ts(from), ts(to))
 	if err != nil {
 		return nil, fmt.Errorf("reading messages: %w", err)
 	}
@@ -47,7 +58,7 @@ func (r *ReportTool) Intake(ctx context.Context, from, to time.Time) ([]Intake, 
 	for rows.Next() {
 		var it Intake
 		var received, reasons string
-		if err := rows.Scan(&it.Mailbox, &received, &it.Outcome, &reasons, &it.Protocolled); err != nil {
+		if err := rows.Scan(&it.Mailbox, &received, &it.Outcome, &reasons, &it.Protocolled, &it.FollowUp); err != nil {
 			return nil, fmt.Errorf("reading messages: %w", err)
 		}
 		it.ReceivedAt = parseTS(received)
@@ -159,8 +170,8 @@ func (r *ReportTool) DelayRounds(ctx context.Context) ([]DelayRound, error) {
 	return out, rows.Err()
 }
 
-// Annulment is a protocol number annulled.
-type Annulment struct {
+// ReportAnnulment is a protocol number annulled, as the report counts it.
+type ReportAnnulment struct {
 	Mailbox string // of the protocolled message; '' when the number is unknown here
 	At      time.Time
 }
@@ -168,13 +179,9 @@ type Annulment struct {
 // Annulments returns the annulments recorded in [from, to); known is
 // false when the store has no annulments table (a store before the
 // migration that adds it).
-func (r *ReportTool) Annulments(ctx context.Context, from, to time.Time) (out []Annulment, known bool, err error) {
-	var n int
-	if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'annulments'`).Scan(&n); err != nil {
-		return nil, false, fmt.Errorf("looking for annulments: %w", err)
-	}
-	if n == 0 {
-		return nil, false, nil
+func (r *ReportTool) Annulments(ctx context.Context, from, to time.Time) (out []ReportAnnulment, known bool, err error) {
+	if known, err = r.has(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'annulments'`); !known || err != nil {
+		return nil, false, err
 	}
 	// at is RFC 3339 UTC, written by another hand than ts(): compared as
 	// instants, not as text.
@@ -185,7 +192,7 @@ func (r *ReportTool) Annulments(ctx context.Context, from, to time.Time) (out []
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a Annulment
+		var a ReportAnnulment
 		var at string
 		if err := rows.Scan(&a.Mailbox, &at); err != nil {
 			return nil, true, fmt.Errorf("reading annulments: %w", err)
@@ -198,4 +205,14 @@ func (r *ReportTool) Annulments(ctx context.Context, from, to time.Time) (out []
 		}
 	}
 	return out, true, rows.Err()
+}
+
+// has reports whether a count of the schema is above zero: what a store
+// before a migration lacks.
+func (r *ReportTool) has(ctx context.Context, count string) (bool, error) {
+	var n int
+	if err := r.db.QueryRowContext(ctx, count).Scan(&n); err != nil {
+		return false, fmt.Errorf("reading the schema: %w", err)
+	}
+	return n > 0, nil
 }
