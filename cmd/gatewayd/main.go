@@ -73,6 +73,9 @@ commands:
                            the protocol register: a registration; annul or amend it; go on from an older register
   registro --config FILE verify [--from YYYY-MM-DD] | show YYYY-MM-DD [--csv] | list
                            the daily registers: check the hash chain and fingerprints, print a day, the handovers
+  report   --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [--mailbox NAME] [--by week|month]
+           [--format text|csv|html] [-o FILE]
+                           the compliance report per mailbox and week or month (P4)
   show     --config FILE PROTOCOL|MESSAGE-ID|ID
                            show what is recorded of a message: every step, with its time
   demo                     run a local demo on embedded sample mails
@@ -107,6 +110,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdExport(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
 	case "case":
 		return cmdCase(args[1:], stdout, stderr)
 	case "redecide":

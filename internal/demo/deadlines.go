@@ -75,7 +75,10 @@ func (x *deadlineDemo) run(ctx context.Context) error {
 	if err := x.printCases(ctx); err != nil {
 		return err
 	}
-	return x.registers(ctx)
+	if err := x.registers(ctx); err != nil {
+		return err
+	}
+	return x.writeReport(ctx)
 }
 
 func pick(cases []store.Case, mailbox string) *store.Case {
