@@ -55,15 +55,27 @@ commands:
   case     --config FILE show PROTOCOL | close PROTOCOL --outcome answered|unsatisfactory|withdrawn
            | wait PROTOCOL | forward PROTOCOL
                            a case's timeline; close it; put it on the professional; forward to the region
-  outbox   --config FILE list [STATE] | show ID | retry ID
-                           the automatic answers: list, show one as sent, queue one again
+  outbox   --config FILE list [STATE] | show ID | retry ID | release --held
+                           the automatic answers: list, show one as sent, queue one again, send the held ones
   messages --config FILE list [--mailbox NAME] [--outcome O] [--reason R] [--from ADDR] [--cf CODE]
            [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]
                            find messages, numbered or not
   export   --config FILE PROTOCOL|MESSAGE-ID|ID > message.eml
                            the original bytes, checked against their SHA-256
+  redecide --config FILE ID [--dry-run]
+                           decide a refused or quarantined message again with today's rules; accepted, it is registered and answered
+  accept   --config FILE ID --reason TEXT [--by NAME] [--dry-run]
+                           the operator accepts a refused or quarantined message: registered, answered, who and why recorded
   replay   --config FILE --rules DIR --since YYYY-MM-DD [--json]
                            how another rules directory would decide every message since then (changes nothing)
+  protocol --config FILE show NUMBER | annul NUMBER --reason TEXT --provvedimento REF [--by NAME]
+           | amend NUMBER (--sender ADDR | --subject TEXT) --reason TEXT [--by NAME] | start-at N
+                           the protocol register: a registration; annul or amend it; go on from an older register
+  registro --config FILE verify [--from YYYY-MM-DD] | show YYYY-MM-DD [--csv] | list
+                           the daily registers: check the hash chain and fingerprints, print a day, the handovers
+  report   --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [--mailbox NAME] [--by week|month]
+           [--format text|csv|html] [-o FILE]
+                           the compliance report per mailbox and week or month (P4)
   show     --config FILE PROTOCOL|MESSAGE-ID|ID
                            show what is recorded of a message: every step, with its time
   demo     [-state DIR] [-v]
@@ -103,8 +115,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdExport(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
 	case "case":
 		return cmdCase(args[1:], stdout, stderr)
+	case "redecide":
+		return cmdRedecide(args[1:], stdout, stderr)
+	case "accept":
+		return cmdAccept(args[1:], stdout, stderr)
+	case "protocol":
+		return cmdProtocol(args[1:], stdout, stderr)
+	case "registro":
+		return cmdRegistro(args[1:], stdout, stderr)
 	case "outbox":
 		return cmdOutbox(args[1:], stdout, stderr)
 	case "demo":

@@ -17,18 +17,19 @@ type outboxStore interface {
 	List(ctx context.Context, state string, limit int) ([]store.OutboxItem, error)
 	Get(ctx context.Context, id int64) (store.OutboxItem, error)
 	Retry(ctx context.Context, id int64) error
+	ReleaseHeld(ctx context.Context) (int, error)
 	Close() error
 }
 
 // cmdOutbox lists, shows and retries automatic answers. It works beside
 // the running daemon (SQLite serialises the writes); a retried answer is
-// sent at the sender's next round (within a minute).
+// sent at the sender's next round (within five seconds).
 func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 	cfg, rest := loadConfig("outbox", args, stderr)
 	if cfg == nil {
 		return exitBadConfig
 	}
-	usage := "usage: gatewayd outbox --config FILE list [queued|held|sent|failed|suppressed|undelivered] | show ID | retry ID"
+	usage := "usage: gatewayd outbox --config FILE list [queued|held|sent|failed|suppressed|undelivered] | show ID | retry ID | release --held"
 	if len(rest) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitBadConfig
@@ -71,6 +72,14 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 				it.CreatedAt.In(clock.Rome).Format("2006-01-02 15:04"), delivery, note)
 		}
 		tw.Flush()
+		return exitOK
+	case rest[0] == "release" && len(rest) == 2 && rest[1] == "--held":
+		n, err := q.ReleaseHeld(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "gatewayd outbox:", err)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "%d held mails queued: the daemon sends them when it runs live\n", n)
 		return exitOK
 	case (rest[0] == "show" || rest[0] == "retry") && len(rest) == 2:
 		id, err := strconv.ParseInt(rest[1], 10, 64)

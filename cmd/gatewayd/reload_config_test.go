@@ -57,12 +57,15 @@ func TestBinary_SIGHUPConfig(t *testing.T) {
 
 	// A broken configuration: every error logged, the one in force kept.
 	good, _ := os.ReadFile(cfg.File)
+	pollLine := 0
 	rewrite(t, cfg.File, cfg.File, func(s string) string {
-		return "no_such_key: 1\n" + strings.Replace(s, "poll_interval: 1s", "poll_interval: 1ms", 1)
+		s = "no_such_key: 1\n" + strings.Replace(s, "poll_interval: 1s", "poll_interval: 1ms", 1)
+		pollLine = strings.Count(s[:strings.Index(s, "poll_interval: 1ms")], "\n") + 1
+		return s
 	})
 	d.reload(t)
 	if !d.logHas(`configuration reload failed: keeping the configuration and rules in force" err="`+cfg.File+`:1: field no_such_key not found`,
-		cfg.File+`:9: poll_interval 1ms is under 1s`) {
+		fmt.Sprintf("%s:%d: poll_interval 1ms is under 1s", cfg.File, pollLine)) {
 		t.Errorf("the broken configuration's errors are not logged with their lines:\n%s", d.log())
 	}
 	deliver("gc", "three", 2)

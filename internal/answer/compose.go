@@ -189,7 +189,7 @@ func dataOf(in Input) Data {
 // from the incoming mail, the others are single lines too.
 func (d Data) cleaned() Data {
 	for _, f := range []*string{&d.Office, &d.Mailbox, &d.Protocol, &d.Received, &d.Due, &d.Subject, &d.Sender,
-		&d.CodiceFiscale, &d.Gestione, &d.Summary, &d.InvalidValue, &d.RightMailbox, &d.Service, &d.ExampleSubject, &d.Manager} {
+		&d.CodiceFiscale, &d.Gestione, &d.Summary, &d.InvalidValue, &d.RightMailbox, &d.Service, &d.ExampleSubject, &d.Manager, &d.Reason, &d.Act} {
 		*f = Clean(*f)
 	}
 	return d

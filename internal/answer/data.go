@@ -25,6 +25,9 @@ type Data struct {
 	Level      string   // the ladder's level of this mail
 	LevelsSent []string // the levels already sent, with their dates
 	Opened     string   // when the case opened (waiting: when the office asked)
+	// Annulments: why the registration was annulled and by which act.
+	Reason string
+	Act    string
 }
 
 // Sample is data with every field set, to check templates at load.
@@ -36,7 +39,8 @@ func Sample() Data {
 		RightMailbox: "preavvisodiaccertamento.ferrara@inps.it", Service: "www.inps.it", Reasons: []string{"missing-gestione"},
 		ExampleSubject: "RSSMRA85T10A562S - Artigiani - richiesta di sgravio avviso di addebito n. 123/2025",
 		Manager:        "responsabile Agenzia Flussi", DaysLate: 3, MessageID: "20261116100000.1234@studio.example.it",
-		Level: "escalation", LevelsSent: []string{"sollecito (18/12/2026)"}, Opened: "16/11/2026"}
+		Level: "escalation", LevelsSent: []string{"sollecito (18/12/2026)"}, Opened: "16/11/2026",
+		Reason: "registrazione duplicata della stessa comunicazione", Act: "disposizione del dirigente n. 12/2026"}
 }
 
 // GestioneWords names each gestione in words, for the answers.

@@ -28,6 +28,7 @@ const (
 	TplFollowup       = "seguito"
 	TplSollecito      = "sollecito"
 	TplEscalation     = "escalation"
+	TplAnnulment      = "annullamento"
 )
 
 // ReasonTemplate returns the template of one refusal reason.
@@ -43,7 +44,7 @@ var RefusalReasons = []string{
 
 // Required lists every template an office must have.
 func Required() []string {
-	out := []string{TplAcknowledgment, TplRefusalHeader, TplSignature, TplSollecito, TplEscalation, TplFollowup}
+	out := []string{TplAcknowledgment, TplRefusalHeader, TplSignature, TplSollecito, TplEscalation, TplFollowup, TplAnnulment}
 	for _, r := range RefusalReasons {
 		out = append(out, ReasonTemplate(r))
 	}

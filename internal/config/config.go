@@ -34,6 +34,8 @@ type Config struct {
 	// kept as held, nothing is sent (run --shadow sets it too).
 	Shadow    bool      `yaml:"shadow"`
 	Outbox    Outbox    `yaml:"outbox"`
+	Register  Register  `yaml:"register"`
+	HTTP      HTTP      `yaml:"http"`
 	Mailboxes []Mailbox `yaml:"mailboxes"`
 	lines     lineIndex // where each key stands in the file
 }
@@ -43,6 +45,26 @@ type Config struct {
 // ancestor in the file).
 func (c *Config) ErrorAt(key, format string, args ...any) Error {
 	return Error{File: c.File, Line: c.lines.line(key), Msg: fmt.Sprintf(format, args...)}
+}
+
+// HTTP is the listener of /metrics and /healthz: Listen is host:port
+// (loopback by default; "none" turns it off); a mailbox not synced for
+// longer than StaleAfter makes /healthz answer 503.
+type HTTP struct {
+	Listen     string        `yaml:"listen"`
+	StaleAfter time.Duration `yaml:"stale_after"`
+}
+
+// DefaultListen is where /metrics and /healthz are served by default.
+const DefaultListen = "127.0.0.1:9465"
+
+// Register sets where each day's register files (registro giornaliero)
+// are handed over to conservation: copied into HandoverDir, or given to
+// HandoverCommand (argv; the CSV and JSON paths are appended). Neither:
+// the files stay in state_dir/registro for the operator to collect.
+type Register struct {
+	HandoverDir     string   `yaml:"handover_dir"`
+	HandoverCommand []string `yaml:"handover_command"`
 }
 
 // Outbox paces the retries of answers after temporary failures: the wait
@@ -88,6 +110,22 @@ type Mailbox struct {
 	// folder the server marks \Sent (RFC 6154); "none": not watched.
 	SentFolder string `yaml:"sent_folder"`
 	Line       int    `yaml:"-"` // where the mailbox stands in the file
+}
+
+// Sender is the configured mailbox whose SMTP account sends a mailbox's
+// mail, and its From address (the mailbox's address without an account).
+func (c *Config) Sender(name string) (string, string) {
+	if c != nil {
+		for _, m := range c.Mailboxes {
+			if m.Name == name && m.SMTP != nil {
+				return m.Name, m.SMTP.From
+			}
+			if m.Name == name {
+				return m.Name, m.Address
+			}
+		}
+	}
+	return name, ""
 }
 
 // WatchSent reports whether the mailbox's Sent folder is watched.
@@ -258,6 +296,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
+	}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = DefaultListen
+	}
+	if c.HTTP.StaleAfter == 0 {
+		c.HTTP.StaleAfter = 15 * time.Minute
 	}
 	if c.Log.Format == "" {
 		c.Log.Format = "text"

@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -39,6 +40,25 @@ func (c *Config) validate(v *validator) {
 		v.errf("protocol.format", "%v", err)
 	}
 	c.Protocol.Parsed = f
+	if err == nil && f.NumberWidth() < 7 {
+		v.errf("protocol.format", "protocol.format %q: the number needs at least 7 digits, write {number:7} (DPR 445/2000 art. 57)", c.Protocol.Format)
+	}
+	if c.HTTP.Listen != "none" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			v.errf("http.listen", "http.listen %q: write host:port (127.0.0.1:9465), or none", c.HTTP.Listen)
+		}
+	}
+	if c.HTTP.StaleAfter < time.Minute {
+		v.errf("http.stale_after", "http.stale_after %v: at least 1m", c.HTTP.StaleAfter)
+	}
+	switch r := c.Register; {
+	case r.HandoverDir != "" && len(r.HandoverCommand) > 0:
+		v.errf("register", "register: set handover_dir or handover_command, not both")
+	case r.HandoverDir != "" && !strings.HasPrefix(r.HandoverDir, "/"):
+		v.errf("register.handover_dir", "register.handover_dir %q must be an absolute path", r.HandoverDir)
+	case len(r.HandoverCommand) > 0 && !strings.HasPrefix(r.HandoverCommand[0], "/"):
+		v.errf("register.handover_command", "register.handover_command: the program %q must be an absolute path", r.HandoverCommand[0])
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

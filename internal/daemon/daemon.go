@@ -1,8 +1,8 @@
 // Package daemon wires a loaded configuration into running parts: the
-// store, one intake watcher (and one Sent watcher) per mailbox, the outbox
-// and the deadlines; it runs each as a supervised loop (restarted after a
-// panic, watched by the systemd watchdog) until its context ends, and
-// shuts them down in order.
+// store, one intake watcher (and one Sent watcher) per mailbox, the outbox,
+// the deadlines, the daily registers and the HTTP endpoints; it runs each
+// as a supervised loop (restarted after a panic, watched by the systemd
+// watchdog) until its context ends, and shuts them down in order.
 package daemon
 
 import (
@@ -10,17 +10,25 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"gatewayd/internal/answer"
 	"gatewayd/internal/backoff"
 	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
 	"gatewayd/internal/deadlines"
+	"gatewayd/internal/health"
 	"gatewayd/internal/intake"
+	"gatewayd/internal/logging"
+	"gatewayd/internal/metrics"
 	"gatewayd/internal/outbox"
+	"gatewayd/internal/panics"
+	"gatewayd/internal/register"
 	"gatewayd/internal/store"
 	"gatewayd/internal/supervise"
 	"gatewayd/internal/triage"
@@ -44,6 +52,9 @@ type Daemon struct {
 	// RestartBackoff paces the restart of a loop after a panic (zero:
 	// supervise.DefaultBackoff).
 	RestartBackoff backoff.Backoff
+	// HTTPReady, if set, is told the address /metrics and /healthz are
+	// served on (tests listen on port 0).
+	HTTPReady func(net.Addr)
 
 	office    atomic.Pointer[office]
 	config    atomic.Pointer[config.Config] // in force
@@ -51,6 +62,9 @@ type Daemon struct {
 	store     *store.Store
 	sender    *outbox.Sender
 	scheduler *deadlines.Scheduler
+	register  *register.Producer
+	board     *health.Board
+	metrics   *metrics.Metrics
 	hearts    supervise.Hearts
 	sup       *supervise.Supervisor
 
@@ -75,7 +89,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.config.Store(d.Config)
 	st, err := store.Open(ctx, store.Options{
 		StateDir: d.Config.StateDir, Office: d.Config.Office.Code,
-		Format: d.Config.Protocol.Parsed, Now: d.Now,
+		Format: d.Config.Protocol.Parsed, Now: d.Now, Shadow: d.Config.Shadow,
 	})
 	if err != nil {
 		return fmt.Errorf("opening store: %w", err)
@@ -85,6 +99,22 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.sender.Init()
 	d.scheduler = &deadlines.Scheduler{Store: st, Office: d.Office, Config: d.Config, Now: d.Now, Log: d.Log, Queued: d.sender.Poke}
 	d.policy.Store(d.newPolicy(d.Config))
+	names := make([]string, 0, len(d.Config.Mailboxes))
+	for _, m := range d.Config.Mailboxes {
+		names = append(names, m.Name)
+	}
+	d.board = health.NewBoard(d.Now.Now, names...)
+	d.metrics = metrics.New(st, d.board, d.Now.Now, func() float64 { return float64(panics.Count()) }, d.Log)
+	d.register = &register.Producer{Store: st, StateDir: d.Config.StateDir, Office: d.registerOffice,
+		Handover: d.Config.Register, Now: d.Now, Log: d.Log, Producer: "gatewayd " + Version()}
+	if !d.Config.Shadow {
+		if n, err := st.EndShadowCases(ctx); err != nil {
+			st.Close()
+			return fmt.Errorf("closing the shadow trial's cases: %w", err)
+		} else if n > 0 {
+			d.Log.Warn("live mode: the cases of the shadow trial are closed, their held mails stay held", "cases", n)
+		}
+	}
 	return nil
 }
 
@@ -95,6 +125,37 @@ func (d *Daemon) Current() *config.Config {
 	}
 	return d.Config
 }
+
+// lateHandovers are the pending days whose handover is past the working
+// day after them (Monday to Friday without rules).
+func (d *Daemon) lateHandovers(pending []store.RegisterDay, now time.Time) []store.RegisterDay {
+	next := func(day time.Time) time.Time {
+		for day = day.AddDate(0, 0, 1); day.Weekday() == time.Saturday || day.Weekday() == time.Sunday; day = day.AddDate(0, 0, 1) {
+		}
+		return day
+	}
+	if r := d.office.Load().Rules; r != nil {
+		next = r.Calendar.NextWorkday
+	}
+	return register.Late(pending, next, now)
+}
+
+// Register returns the producer of the daily registers (the demo runs it
+// on a simulated clock).
+func (d *Daemon) Register() *register.Producer { return d.register }
+
+// registerOffice names the office in the daily registers: the rules'
+// office with its AOO code, else the configuration's.
+func (d *Daemon) registerOffice() register.Office {
+	if r := d.office.Load().Rules; r != nil {
+		return register.Office{Name: r.Office.Name, Code: r.Office.Code, AOO: r.Office.AOO}
+	}
+	cfg := d.Current()
+	return register.Office{Name: cfg.Office.Name, Code: cfg.Office.Code}
+}
+
+// Version is the module version of the running binary.
+func Version() string { return version.Read().Module }
 
 // Deadlines returns the scheduler of the deadlines (the demo and tests run
 // its passes on a simulated clock).
@@ -112,9 +173,9 @@ func (d *Daemon) SetClassifier(c triage.Classifier) {
 }
 
 // Run runs the loops until ctx ends — one intake watcher per mailbox, its
-// Sent watcher, the outbox, the deadlines and the watchdog's feeder, each
-// restarted after a panic — then waits for each to finish its batch in
-// hand, and closes the store.
+// Sent watcher, the outbox, the deadlines, the daily registers, the HTTP
+// endpoints and the watchdog's feeder, each restarted after a panic — then
+// waits for each to finish its batch in hand, and closes the store.
 func (d *Daemon) Run(ctx context.Context) error {
 	cfg := d.Current()
 	d.sup = &supervise.Supervisor{Log: d.Log, Hearts: &d.hearts, Backoff: d.RestartBackoff}
@@ -128,6 +189,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.sender.Run(ctx)
 		})
 	}
+	if cfg.HTTP.Listen != "none" {
+		srv := &health.Server{Board: d.board, Stats: d.store.Stats, StaleAfter: cfg.HTTP.StaleAfter, Late: d.lateHandovers,
+			Metrics: promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{}), Now: d.Now.Now, Log: d.Log}
+		d.sup.Go(ctx, "http", func(ctx context.Context, h *supervise.Heart) {
+			h.Park() // net/http serves each request on its own goroutine, and recovers its panics
+			srv.Run(ctx, cfg.HTTP.Listen, d.HTTPReady)
+		})
+	}
 	d.mu.Lock()
 	d.ctx, d.boxes = ctx, map[string]*mailboxLoops{}
 	for _, m := range cfg.Mailboxes {
@@ -137,6 +206,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.sup.Go(ctx, "deadlines", func(ctx context.Context, h *supervise.Heart) {
 		d.scheduler.Heart = h
 		d.scheduler.Run(ctx)
+	})
+	d.sup.Go(ctx, "register", func(ctx context.Context, h *supervise.Heart) {
+		d.register.Heart = h
+		d.register.Run(ctx)
 	})
 	stopWatchdog := d.startWatchdog(ctx)
 	d.Log.Info("gatewayd running", "version", version.Short(), "config", cfg.File, "state_dir", cfg.StateDir,
@@ -178,16 +251,9 @@ func (d *Daemon) newPolicy(cfg *config.Config) *answer.Policy {
 	return &answer.Policy{Office: d.Office, Config: cfg, Now: d.Now, Log: d.Log}
 }
 
-// NewLogger builds the slog logger the configuration asks for.
-func NewLogger(w io.Writer, c config.Log) *slog.Logger {
-	var level slog.Level
-	level.UnmarshalText([]byte(c.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
+// NewLogger builds the slog logger the configuration asks for: times in
+// Europe/Rome, personal data masked at info level (internal/logging).
+func NewLogger(w io.Writer, c config.Log) *slog.Logger { return logging.New(w, c.Level, c.Format) }
 
 // Office returns the rules and templates in force.
 func (d *Daemon) Office() *answer.Office { return &d.office.Load().Office }

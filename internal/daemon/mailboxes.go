@@ -7,6 +7,7 @@ import (
 	"gatewayd/internal/config"
 	"gatewayd/internal/deadlines"
 	"gatewayd/internal/intake"
+	"gatewayd/internal/mailparse"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/sentwatch"
 	"gatewayd/internal/store"
@@ -83,11 +84,21 @@ func samePool(a, b config.Server) bool {
 	return a.RootCAs.Equal(b.RootCAs)
 }
 
+// observe counts a recorded message in the metrics and tells the
+// Observer, if any.
+func (d *Daemon) observe(mailbox string, r store.Result, f mailparse.Facts) {
+	d.metrics.Observe(mailbox, r)
+	if d.Observer != nil {
+		d.Observer(mailbox, r, f)
+	}
+}
+
 // watcher is the intake watcher of mailbox m, wired to the office, the
 // answers' policy and the deadlines in force.
 func (d *Daemon) watcher(m config.Mailbox) *intake.Watcher {
 	return &intake.Watcher{
-		Mailbox: m, Store: d.store, Log: d.Log, Backoff: d.Backoff, Observer: d.Observer,
+		Mailbox: m, Store: d.store, Log: d.Log, Backoff: d.Backoff, Observer: d.observe, Health: d.board,
+		Shadow:     d.Current().Shadow, // only a restart changes it
 		Classifier: func() triage.Classifier { return d.office.Load().classifier },
 		Followup: func(r store.Result, it store.Item) store.Followup {
 			rs := d.office.Load().Rules

@@ -76,5 +76,5 @@ func appendErrors(errs config.Errors, err error) config.Errors {
 }
 
 func newOffice(r *rules.Rules, t *answer.Templates) *office {
-	return &office{Office: answer.Office{Rules: r, Templates: t}, classifier: classifierFor(r)}
+	return &office{Office: answer.Office{Rules: r, Templates: t}, classifier: ClassifierFor(r)}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"gatewayd/internal/config"
 )
@@ -15,7 +16,7 @@ import (
 // batch in hand and started anew, removed ones are stopped, added ones
 // started; the outbox takes the new accounts and pacing. What only a
 // restart can change (state_dir, office.code, protocol.format, log,
-// shadow) is logged and keeps its value in force.
+// shadow, http, register) is logged and keeps its value in force.
 func (d *Daemon) Reload() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -83,7 +84,10 @@ func (d *Daemon) keepRestartOnly(old, next *config.Config) {
 	keep("protocol.format", next.Protocol.Format != old.Protocol.Format, old.Protocol.Format, next.Protocol.Format)
 	keep("log", next.Log != old.Log, fmt.Sprintf("%+v", old.Log), fmt.Sprintf("%+v", next.Log))
 	keep("shadow", next.Shadow != old.Shadow, old.Shadow, next.Shadow)
+	keep("http", next.HTTP != old.HTTP, fmt.Sprintf("%+v", old.HTTP), fmt.Sprintf("%+v", next.HTTP))
+	keep("register", !reflect.DeepEqual(next.Register, old.Register), fmt.Sprintf("%+v", old.Register), fmt.Sprintf("%+v", next.Register))
 	next.StateDir, next.Office.Code, next.Protocol, next.Log, next.Shadow = old.StateDir, old.Office.Code, old.Protocol, old.Log, old.Shadow
+	next.HTTP, next.Register = old.HTTP, old.Register
 }
 
 // swapConfig puts next in force: the answers' policy, the deadlines'
@@ -133,6 +137,9 @@ func (d *Daemon) stopChanged(next *config.Config) map[string]bool {
 	}
 	for _, l := range stopped {
 		l.wait()
+		if !changed[l.cfg.Name] {
+			d.board.Remove(l.cfg.Name) // /healthz no longer waits for it
+		}
 	}
 	return changed
 }

@@ -43,8 +43,8 @@ func LoadRules(cfg *config.Config) (*rules.Rules, error) {
 	return r, nil
 }
 
-// classifierFor returns the classifier of a rules set.
-func classifierFor(r *rules.Rules) triage.Classifier {
+// ClassifierFor returns the classifier of a rules set.
+func ClassifierFor(r *rules.Rules) triage.Classifier {
 	if r == nil {
 		return triage.AcceptAll{}
 	}

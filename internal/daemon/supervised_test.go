@@ -72,6 +72,7 @@ type office struct {
 	imap *memimap.Server
 	sink *smtpsink.Sink
 	logs *syncBuffer
+	http chan net.Addr // where /metrics is served
 }
 
 func startOffice(t *testing.T, grace time.Duration) *office {
@@ -84,14 +85,16 @@ func startOffice(t *testing.T, grace time.Duration) *office {
 	if err := srv.AddUser("gc", "pw"); err != nil {
 		t.Fatal(err)
 	}
-	o := &office{imap: srv, sink: gateway.StartSink(t), logs: &syncBuffer{}, q: &queue{hung: make(chan struct{}), release: make(chan struct{})}}
+	o := &office{imap: srv, sink: gateway.StartSink(t), logs: &syncBuffer{}, q: &queue{hung: make(chan struct{}), release: make(chan struct{})},
+		http: make(chan net.Addr, 1)}
 	cfg := testenv.Config(t, t.TempDir(), testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it", Addr: srv.Addr,
 		User: "gc", Password: "pw", SMTPAddr: o.sink.Addr, Extra: "    sent_folder: Sent\n"})
 	cfg.RulesDir = gateway.FerraraRules(t)
 	o.d = &daemon.Daemon{Config: cfg, Log: slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Backoff:        backoff.Backoff{Base: 50 * time.Millisecond, Max: 500 * time.Millisecond},
 		OutboxBackoff:  outbox.Backoff{Base: 100 * time.Millisecond, Max: 300 * time.Millisecond},
-		RestartBackoff: backoff.Backoff{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond}}
+		RestartBackoff: backoff.Backoff{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+		HTTPReady:      func(a net.Addr) { o.http <- a }}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := o.d.Open(ctx); err != nil {
 		t.Fatal(err)
@@ -145,6 +148,10 @@ func TestDaemon_panickingOutboxStartsAgain(t *testing.T) {
 	o.waitAnswers(t, 1)
 	if got := panics.ByComponent()["outbox"] - before; got < 2 {
 		t.Errorf("outbox panics counted = %d, want at least 2", got)
+	}
+	_, metrics := get(t, "http://"+(<-o.http).String()+"/metrics")
+	if want := fmt.Sprintf("gatewayd_panics_recovered_total %d\n", panics.Count()); !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %q", want)
 	}
 	log := o.logs.String()
 	for _, want := range []string{`level=ERROR msg="panic in a loop: recovered" loop=outbox panic="injected into the outbox"`,

@@ -296,7 +296,7 @@ func (s *Scheduler) notice(ctx context.Context, tx *store.Tx, o *answer.Office, 
 	if err != nil {
 		return nil, err
 	}
-	mb, from := s.account(c.Mailbox)
+	mb, from := s.Config.Sender(c.Mailbox)
 	data := answer.Data{Mailbox: m.Address, Protocol: c.Protocol, Sender: c.Sender, Subject: f.Subject,
 		CodiceFiscale: f.CodiceFiscale, MessageID: f.MessageID, LevelsSent: sent,
 		Received: f.ReceivedAt.In(clock.Rome).Format("02/01/2006") + " alle " + f.ReceivedAt.In(clock.Rome).Format("15:04"),
@@ -316,21 +316,6 @@ func (s *Scheduler) notice(ctx context.Context, tx *store.Tx, o *answer.Office, 
 		mail.State, mail.Reason = store.OutHeld, "shadow mode"
 	}
 	return mail, nil
-}
-
-// account is the configured mailbox whose SMTP account sends a case's mail.
-func (s *Scheduler) account(name string) (string, string) {
-	if s.Config != nil {
-		for _, m := range s.Config.Mailboxes {
-			if m.Name == name && m.SMTP != nil {
-				return m.Name, m.SMTP.From
-			}
-			if m.Name == name {
-				return m.Name, m.Address
-			}
-		}
-	}
-	return name, ""
 }
 
 func openedDay(c store.Case) time.Time {

@@ -72,7 +72,13 @@ func (x *deadlineDemo) run(ctx context.Context) error {
 		fmt.Fprintf(x.w, "  clock → %s: %q\n      sent to %s\n", at.In(clock.Rome).Format("Mon 02/01/2006 15:04"), subj, strings.Join(rcpt, ", "))
 	}
 	fmt.Fprintf(x.w, "  (every other open case takes the same steps on its own dates: see the list below)\n\n")
-	return x.printCases(ctx)
+	if err := x.printCases(ctx); err != nil {
+		return err
+	}
+	if err := x.registers(ctx); err != nil {
+		return err
+	}
+	return x.writeReport(ctx)
 }
 
 func pick(cases []store.Case, mailbox string) *store.Case {

@@ -62,6 +62,7 @@ func (s *session) run(ctx context.Context) error {
 		if err := s.w.Store.RecordSuccess(ctx, s.w.Mailbox.Name); err != nil {
 			return err
 		}
+		s.w.Health.Synced(s.w.Mailbox.Name)
 		if err := s.waitForMail(ctx); err != nil {
 			return err
 		}
@@ -92,6 +93,9 @@ func (s *session) prepareFolders() error {
 			name = strings.ReplaceAll(name, "/", string(delim))
 		}
 		s.folders[o] = name
+		if s.w.Shadow { // shadow mode changes nothing on the server
+			continue
+		}
 		if err := s.ensureFolder(name); err != nil {
 			return err
 		}
@@ -133,7 +137,8 @@ func (s *session) ensureFolder(name string) error {
 // selectFolder selects the watched folder and reconciles its UIDVALIDITY
 // with the stored one.
 func (s *session) selectFolder(ctx context.Context) error {
-	data, err := s.c.Select(s.w.Mailbox.Folder, nil).Wait()
+	// Shadow mode EXAMINEs: read-only, no flag can change.
+	data, err := s.c.Select(s.w.Mailbox.Folder, &imap.SelectOptions{ReadOnly: s.w.Shadow}).Wait()
 	if err != nil {
 		return fmt.Errorf("selecting %q: %w", s.w.Mailbox.Folder, err)
 	}

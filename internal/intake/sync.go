@@ -255,6 +255,12 @@ func (s *session) move(ctx context.Context, moves []store.PendingMove) error {
 		byOutcome[m.Outcome] = append(byOutcome[m.Outcome], m.UID)
 	}
 	for outcome, uids := range byOutcome {
+		if s.w.Shadow { // left where they are; the UIDs recorded say what was seen
+			if err := s.w.Store.MarkMoved(ctx, s.w.Mailbox.Name, s.uidValidity, uids, ""); err != nil {
+				return err
+			}
+			continue
+		}
 		folder := s.folders[outcome]
 		var set imap.UIDSet
 		for _, u := range uids {

@@ -33,6 +33,7 @@ func TestDovecot_triage(t *testing.T) {
 		"fe-pec-telematic-only": "refused", "fe-pec-receipt-accettazione": "ignored", "fe-pec-anomalia": "refused",
 		"fe-durc-ok": "accepted", "fe-durc-wrong-topic": "refused",
 	}
+	sink := gateway.StartSink(t) // answers are the outbox tests' concern: here they only need somewhere to go
 	var mboxes []testenv.Mailbox
 	for user, names := range mix {
 		c := srv.Client(user, "pw")
@@ -43,12 +44,11 @@ func TestDovecot_triage(t *testing.T) {
 			}
 			dovecot.Append(t, c, "INBOX", raw)
 		}
-		mboxes = append(mboxes, testenv.Mailbox{Name: user, Address: boxes[user], Addr: srv.Addr(), User: user, Password: "pw"})
+		mboxes = append(mboxes, testenv.Mailbox{Name: user, Address: boxes[user], Addr: srv.Addr(), User: user, Password: "pw", SMTPAddr: sink.Addr})
 	}
 	state := t.TempDir()
 	cfg := testenv.Config(t, state, mboxes...)
 	cfg.RulesDir = gateway.FerraraRules(t)
-	cfg.Shadow = true // answers are the outbox tests' concern
 	gateway.Start(t, cfg, nil, nil)
 	db := testenv.OpenDB(t, state)
 	gateway.WaitMoved(t, db, len(want), 30*time.Second)

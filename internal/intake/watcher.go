@@ -12,6 +12,7 @@ import (
 	"gatewayd/internal/backoff"
 	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
+	"gatewayd/internal/health"
 	"gatewayd/internal/mailparse"
 	"gatewayd/internal/panics"
 	"gatewayd/internal/store"
@@ -42,6 +43,11 @@ type Watcher struct {
 	// Counterparts are who else may answer on a case (the region, for a
 	// question forwarded to it); nil: nobody.
 	Counterparts func(c store.Case) []string
+	// Health is told of each round synced and each session failed (nil: nobody).
+	Health *health.Board
+	// Shadow: the folder is EXAMINEd, never changed: no folder created,
+	// no message moved or flagged (sightings remember what was seen).
+	Shadow bool
 	// Heart beats while the loop is alive (nil: no watchdog).
 	Heart *supervise.Heart
 }
@@ -71,6 +77,7 @@ func (w *Watcher) Run(ctx context.Context) {
 			log.Info("mailbox stopped")
 			return
 		}
+		w.Health.Failed(w.Mailbox.Name, err)
 		attempts := st.Attempts + 1
 		wait := w.Backoff.Next(attempts)
 		log.Warn("mailbox session failed, will retry", "err", err, "attempt", attempts, "retry_in", wait.Round(time.Millisecond))

@@ -100,6 +100,10 @@ func (s *Sender) Init() {
 	}
 }
 
+// idleCheck bounds the sender's sleep: mail queued by another process is
+// sent within it.
+const idleCheck = 5 * time.Second
+
 // Run delivers until ctx ends.
 func (s *Sender) Run(ctx context.Context) {
 	log := s.Log.With("component", "outbox")
@@ -111,6 +115,9 @@ func (s *Sender) Run(ctx context.Context) {
 			wait = 5 * time.Second // the store is failing: do not spin
 		}
 		if wait > 0 {
+			// Operators' commands queue mail from another process (outbox
+			// retry, release, protocol annul, redecide): look again soon.
+			wait = min(wait, idleCheck)
 			s.Heart.Wait(wait)
 			t := time.NewTimer(wait)
 			select {

@@ -98,6 +98,16 @@ func (f Format) Label(office string, year, n int) string {
 	return b.String()
 }
 
+// NumberWidth is the digits {number} is padded to (0: not padded).
+func (f Format) NumberWidth() int {
+	for _, p := range f.parts {
+		if p.field == "number" {
+			return p.width
+		}
+	}
+	return 0
+}
+
 // Year returns the protocol year of an instant: its year in Europe/clock.Rome.
 func Year(t time.Time) int {
 	return t.In(clock.Rome).Year()

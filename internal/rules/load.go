@@ -31,6 +31,7 @@ type ufficioFile struct {
 	Ufficio struct {
 		Nome   string `yaml:"nome"`
 		Codice string `yaml:"codice"`
+		AOO    string `yaml:"aoo"`
 		Citta  string `yaml:"citta"`
 	} `yaml:"ufficio"`
 	Calendario struct {
@@ -154,7 +155,7 @@ func LoadFS(fsys fs.FS, dir, label string) (*Rules, error) {
 }
 
 func (r *Rules) loadUfficio(f *config.File, u *ufficioFile) {
-	r.Office = Office{Name: strings.TrimSpace(u.Ufficio.Nome), Code: u.Ufficio.Codice, City: u.Ufficio.Citta}
+	r.Office = Office{Name: strings.TrimSpace(u.Ufficio.Nome), Code: u.Ufficio.Codice, City: u.Ufficio.Citta, AOO: strings.TrimSpace(u.Ufficio.AOO)}
 	if r.Office.Name == "" {
 		f.Errf("ufficio", "ufficio.nome è obbligatorio (office name required)")
 	}

@@ -59,6 +59,10 @@ type Rules struct {
 // Office names the office.
 type Office struct {
 	Name, Code, City string
+	// AOO is the office's code as an Area Organizzativa Omogenea in the
+	// Indice dei domicili digitali della PA (IPA): the daily register's
+	// metadata name it.
+	AOO string
 }
 
 // Mailbox is one of the office's addresses and how it is handled.

@@ -15,14 +15,14 @@ const (
 // createDirect creates path for writing with O_DIRECT, or without it where
 // the file system refuses it (tmpfs); it reports which.
 func createDirect(path string) (*os.File, bool, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_DIRECT, 0o640)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_DIRECT, 0o600)
 	if err == nil {
 		return f, true, nil
 	}
 	if !errors.Is(err, syscall.EINVAL) {
 		return nil, false, err
 	}
-	f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	return f, false, err
 }
 

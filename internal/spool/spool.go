@@ -37,7 +37,7 @@ type Spool struct {
 
 // Open creates the spool directory when missing and returns it.
 func Open(dir string) (*Spool, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating spool: %w", err)
 	}
 	return &Spool{dir: dir}, nil
@@ -95,7 +95,7 @@ func (s *Spool) Remove(segment string) error { return os.Remove(s.path(segment))
 // NewSegment starts a segment file for one batch.
 func (s *Spool) NewSegment(now time.Time) (*Segment, error) {
 	month := now.UTC().Format("2006-01")
-	if err := os.MkdirAll(filepath.Join(s.dir, month), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Join(s.dir, month), 0o700); err != nil {
 		return nil, fmt.Errorf("creating spool dir: %w", err)
 	}
 	name := fmt.Sprintf("%s/%d-%d-%d.seg", month, now.UnixNano(), os.Getpid(), s.seq.Add(1))

@@ -240,6 +240,7 @@ func (t *Tx) FindCase(ctx context.Context, messageIDs, protocols []string) (Case
 // querier is a *sql.DB or a *sql.Tx.
 type querier interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
 
 func findCase(ctx context.Context, db querier, messageIDs, protocols []string) (Case, bool, error) {

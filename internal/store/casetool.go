@@ -10,8 +10,9 @@ import (
 // CaseTool is the operators' access to the cases beside the running
 // daemon: no state-directory lock, SQLite serialises the writes.
 type CaseTool struct {
-	db  *sql.DB
-	now func() time.Time
+	db       *sql.DB
+	now      func() time.Time
+	stateDir string
 }
 
 // OpenCaseTool opens stateDir's database for the case commands.
@@ -23,7 +24,7 @@ func OpenCaseTool(stateDir string, now func() time.Time) (*CaseTool, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &CaseTool{db: db, now: now}, nil
+	return &CaseTool{db: db, now: now, stateDir: stateDir}, nil
 }
 
 // Close closes the database.
@@ -31,7 +32,7 @@ func (c *CaseTool) Close() error { return c.db.Close() }
 
 // Update runs f in one write transaction.
 func (c *CaseTool) Update(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
-	return update(ctx, c.db, c.now(), f)
+	return update(ctx, c.db, c.now, f)
 }
 
 // Cases lists cases, newest first: of a mailbox (name; "" all) and a state

@@ -206,13 +206,12 @@ func (r *Reader) Export(ctx context.Context, key string, w io.Writer) (truncated
 	if err != nil {
 		return false, err
 	}
-	h := sha256.New()
-	_, err = io.Copy(h, rd)
+	got, err := hashOf(rd)
 	rd.Close()
 	if err != nil {
 		return false, fmt.Errorf("reading message %d: %w", m.ID, err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != ref.SHA256 {
+	if got != ref.SHA256 {
 		return false, fmt.Errorf("message %d: the stored bytes' SHA-256 is %s, %s was recorded: the spool was altered", m.ID, got, ref.SHA256)
 	}
 	if rd, err = check(); err != nil {
@@ -242,4 +241,13 @@ func (r *Reader) Stored(ctx context.Context, id int64) (*spool.Reader, time.Time
 	}
 	rd, err := sp.Open(ref)
 	return rd, parseTS(received), truncated, err
+}
+
+// hashOf is the hex SHA-256 of what r reads.
+func hashOf(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

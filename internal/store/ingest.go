@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"gatewayd/internal/mailparse"
-	"gatewayd/internal/protocol"
 	"gatewayd/internal/spool"
 	"gatewayd/internal/triage"
 )
@@ -121,7 +120,7 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidit
 		return r, addEvents(ctx, tx, now, id, mailbox, event{"seen-again", map[string]any{
 			"uidvalidity": uidvalidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol}})
 	}
-	r, err = s.recordNew(ctx, tx, mailbox, uidvalidity, it, now)
+	r, err = s.recordNew(ctx, t, mailbox, uidvalidity, it)
 	if err != nil || it.Problem != nil {
 		return r, err
 	}
@@ -133,33 +132,40 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidit
 	if mails == nil {
 		return r, nil
 	}
-	f := mails(r, it)
+	return r, t.Follow(ctx, mailbox, r, mails(r, it))
+}
+
+// Follow records what follows a recorded message, in the transaction: a
+// follow-up's effect on its case, the case it opens, and its mails.
+func (t *Tx) Follow(ctx context.Context, mailbox string, r Result, f Followup) error {
 	if f.Then != nil {
 		if err := f.Then(ctx, t); err != nil {
-			return r, err
+			return err
 		}
 	}
 	var caseID int64
 	if f.Case != nil && r.Protocol != "" {
+		var err error
 		if caseID, err = t.openCase(ctx, r.Message, mailbox, r.Protocol, *f.Case); err != nil {
-			return r, err
+			return err
 		}
 	}
 	for _, m := range f.Mails {
 		if err := t.Enqueue(ctx, m); err != nil {
-			return r, err
+			return err
 		}
 		if caseID != 0 {
 			if err := t.LinkCase(ctx, m.MessageID, caseID); err != nil {
-				return r, err
+				return err
 			}
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // recordNew inserts a message never seen before with its decision.
-func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, it Item, now time.Time) (Result, error) {
+func (s *Store) recordNew(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, it Item) (Result, error) {
+	tx, now := t.tx, t.now
 	r := Result{UID: it.UID, Outcome: it.Decision.Outcome, Reasons: it.Decision.Reasons, Due: it.Decision.Due}
 	if it.Problem != nil {
 		r.Outcome, r.Reasons, r.Due = triage.Quarantined, []string{it.Problem.Reason}, ""
@@ -197,7 +203,7 @@ func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 		r.Due = ""
 		events = append(events, classified(r, it.Decision), event{"follow-up", map[string]any{"case": it.Decision.FollowsUp}})
 	case r.Outcome == triage.Accepted:
-		if r.Protocol, err = s.assignProtocol(ctx, tx, r.Message, now); err != nil {
+		if r.Protocol, err = t.Register(ctx, s.numbering, r.Message, fieldsOf(mailbox, it)); err != nil {
 			return r, err
 		}
 		events = append(events, classified(r, it.Decision), event{"protocolled", map[string]any{"protocol": r.Protocol, "due": r.Due}})
@@ -205,25 +211,6 @@ func (s *Store) recordNew(ctx context.Context, tx *sql.Tx, mailbox string, uidva
 		events = append(events, classified(r, it.Decision))
 	}
 	return r, addEvents(ctx, tx, now, r.Message, mailbox, events...)
-}
-
-// assignProtocol gives the next number of the office's current year, in
-// the caller's transaction: the counter and the number commit together, so
-// numbers are gapless and never given twice.
-func (s *Store) assignProtocol(ctx context.Context, tx *sql.Tx, message int64, now time.Time) (string, error) {
-	year := protocol.Year(now)
-	var n int
-	err := tx.QueryRowContext(ctx, `INSERT INTO protocol_counters (office, year, last) VALUES (?, ?, 1)
-		ON CONFLICT (office, year) DO UPDATE SET last = last + 1 RETURNING last`, s.office, year).Scan(&n)
-	if err != nil {
-		return "", fmt.Errorf("advancing protocol counter: %w", err)
-	}
-	label := s.format.Label(s.office, year, n)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO protocols (office, year, number, label, message, assigned_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, s.office, year, n, label, message, ts(now)); err != nil {
-		return "", fmt.Errorf("recording protocol %s: %w", label, err)
-	}
-	return label, nil
 }
 
 func sightingResult(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity, uid uint32) (Result, bool, error) {

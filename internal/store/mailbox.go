@@ -117,7 +117,8 @@ func (s *Store) PendingMoves(ctx context.Context, mailbox string, uidvalidity ui
 	return out, rows.Err()
 }
 
-// MarkMoved records that the given UIDs were moved to folder.
+// MarkMoved records that the given UIDs were moved to folder ("": left
+// in place, shadow mode).
 func (s *Store) MarkMoved(ctx context.Context, mailbox string, uidvalidity uint32, uids []uint32, folder string) error {
 	ctx = context.WithoutCancel(ctx)
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -137,7 +138,11 @@ func (s *Store) MarkMoved(ctx context.Context, mailbox string, uidvalidity uint3
 		if err != nil {
 			return fmt.Errorf("recording move of uid %d: %w", uid, err)
 		}
-		if err := addEvents(ctx, tx, now, msg, mailbox, event{"moved", map[string]any{"uid": uid, "folder": folder}}); err != nil {
+		ev := event{"moved", map[string]any{"uid": uid, "folder": folder}}
+		if folder == "" {
+			ev = event{"left-in-place", map[string]any{"uid": uid, "why": "shadow mode"}}
+		}
+		if err := addEvents(ctx, tx, now, msg, mailbox, ev); err != nil {
 			return err
 		}
 	}

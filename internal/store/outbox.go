@@ -55,17 +55,21 @@ type Tx struct {
 
 // Update runs f in one write transaction, committed when f returns nil.
 func (s *Store) Update(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
-	return update(ctx, s.db, s.now(), f)
+	return update(ctx, s.db, s.now, f)
 }
 
-func update(ctx context.Context, db *sql.DB, now time.Time, f func(ctx context.Context, tx *Tx) error) error {
+// update runs f in a write transaction whose time is read once the write
+// lock is held (_txlock=immediate): transactions' times follow their
+// commit order, so a daily register closed at midnight cannot miss a
+// registration that waited for the lock.
+func update(ctx context.Context, db *sql.DB, now func() time.Time, f func(ctx context.Context, tx *Tx) error) error {
 	ctx = context.WithoutCancel(ctx) // finished once begun: shutdown rolls back only what was not begun
 	sqltx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
 	defer sqltx.Rollback()
-	if err := f(ctx, &Tx{tx: sqltx, now: now}); err != nil {
+	if err := f(ctx, &Tx{tx: sqltx, now: now()}); err != nil {
 		return err
 	}
 	if err := sqltx.Commit(); err != nil {

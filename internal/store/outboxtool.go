@@ -69,3 +69,39 @@ func (o *OutboxTool) Retry(ctx context.Context, id int64) error {
 	}
 	return tx.Commit()
 }
+
+// ReleaseHeld queues every held mail (shadow mode's answers and deadline
+// mails), due now, when the office decides they go out; it returns how
+// many. The daemon sends them once it runs live.
+func (o *OutboxTool) ReleaseHeld(ctx context.Context) (int, error) {
+	n := 0
+	err := update(ctx, o.db, time.Now, func(ctx context.Context, t *Tx) error {
+		rows, err := t.tx.QueryContext(ctx, `UPDATE outbox SET state = 'queued', attempts = 0, next_attempt = ?, last_error = '', reason = ''
+			WHERE state = 'held' RETURNING id, message, mailbox`, ts(t.now))
+		if err != nil {
+			return fmt.Errorf("releasing held mails: %w", err)
+		}
+		type released struct {
+			id, msg int64
+			mailbox string
+		}
+		var list []released
+		for rows.Next() {
+			var r released
+			if err := rows.Scan(&r.id, &r.msg, &r.mailbox); err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, r)
+		}
+		rows.Close()
+		for _, r := range list {
+			if err := addEvents(ctx, t.tx, t.now, r.msg, r.mailbox, event{"answer-released", map[string]any{"outbox": r.id}}); err != nil {
+				return err
+			}
+		}
+		n = len(list)
+		return rows.Err()
+	})
+	return n, err
+}

@@ -29,17 +29,17 @@ type Options struct {
 	StateDir string          // holds gatewayd.db, spool/ and the lock file
 	Office   string          // office code, the protocol counter's key
 	Format   protocol.Format // protocol label format
+	Shadow   bool            // numbers from the shadow sequence (SHADOW.…)
 	Now      clock.Clock
 }
 
 // Store is the state of one gatewayd instance.
 type Store struct {
-	db     *sql.DB
-	spool  *spool.Spool
-	lock   *os.File
-	office string
-	format protocol.Format
-	now    func() time.Time // the clock's Now
+	db        *sql.DB
+	spool     *spool.Spool
+	lock      *os.File
+	numbering Numbering
+	now       func() time.Time // the clock's Now
 }
 
 // ErrLocked means another gatewayd holds the state directory.
@@ -48,14 +48,17 @@ var ErrLocked = errors.New("state directory is in use by another gatewayd")
 // Open locks the state directory, opens the database and applies pending
 // migrations.
 func Open(ctx context.Context, o Options) (*Store, error) {
-	if err := os.MkdirAll(o.StateDir, 0o750); err != nil {
+	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
+	}
+	if err := tighten(o.StateDir); err != nil {
+		return nil, err
 	}
 	lock, err := lockDir(o.StateDir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{lock: lock, office: o.Office, format: o.Format, now: o.Now.Now}
+	s := &Store{lock: lock, numbering: Numbering{Office: o.Office, Format: o.Format, Shadow: o.Shadow}, now: o.Now.Now}
 	if err := s.open(ctx, o.StateDir); err != nil {
 		lock.Close()
 		return nil, err
@@ -111,7 +114,7 @@ func (s *Store) removeStraySegments(ctx context.Context) error {
 
 // lockDir takes an exclusive, non-blocking lock on dir/gatewayd.lock.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "gatewayd.lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	f, err := os.OpenFile(filepath.Join(dir, "gatewayd.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening lock file: %w", err)
 	}

@@ -57,7 +57,7 @@ func Config(t T, stateDir string, boxes ...Mailbox) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	var b strings.Builder
-	fmt.Fprintf(&b, "office: {name: Test, code: FE}\nstate_dir: %q\nlog: {level: %s}\nmailboxes:\n", stateDir, logLevel())
+	fmt.Fprintf(&b, "office: {name: Test, code: FE}\nstate_dir: %q\nlog: {level: %s}\nhttp: {listen: \"127.0.0.1:0\"}\nmailboxes:\n", stateDir, logLevel())
 	for i, m := range boxes {
 		pw := filepath.Join(dir, fmt.Sprintf("pw%d", i))
 		if err := os.WriteFile(pw, []byte(m.Password), 0o600); err != nil {
@@ -143,7 +143,7 @@ func Int(t T, db *sql.DB, query string, args ...any) int {
 // 1..want, each given to one message, and returns nothing on success.
 func CheckProtocols(t T, db *sql.DB, year, want int) {
 	t.Helper()
-	rows, err := db.Query(`SELECT number FROM protocols WHERE office = 'FE' AND year = ? ORDER BY number`, year)
+	rows, err := db.Query(`SELECT number FROM protocols WHERE office = 'FE' AND register = 'protocollo' AND year = ? ORDER BY number`, year)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func needsPECCheck(h textproto.Header) bool {
 func (c *Rules) judge(d *Decision, in Input, res *PECResult) view {
 	defer func() { d.Subject = clipSubject(d.Subject) }()
 	if res != nil && res.Certified && (res.Kind == pec.KindTransport || res.Kind == pec.KindAnomaly) {
-		d.Subject, d.OriginalID = res.Subject, res.OrigID
+		d.Subject, d.OriginalID, d.OriginalDate = res.Subject, res.OrigID, res.OrigDate
 		switch {
 		case res.Kind == pec.KindAnomaly: // an ordinary mail the provider wrapped: nobody vouches for its sender
 			d.SenderAuth, d.AuthDetail = AuthNone, "anomaly envelope: the original mail is not certified"

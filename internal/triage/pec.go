@@ -23,6 +23,7 @@ type PECResult struct {
 	Subject    string           // transport: postacert.eml's subject, else daticert's oggetto
 	Sender     string           // transport: daticert's mittente
 	OrigID     string           // postacert.eml's Message-ID
+	OrigDate   string           // postacert.eml's Date header
 	Inner      textproto.Header // postacert.eml's header (transport, anomaly)
 	Recipients []string         // daticert's destinatari
 	Ref        string           // receipts: daticert's msgid, the message the receipt is about
@@ -80,6 +81,7 @@ func resultOf(e *pec.Envelope) PECResult {
 	if e.HasOriginal {
 		res.Inner = e.Original
 		res.OrigID = strings.Trim(strings.TrimSpace(e.Original.Get("Message-Id")), "<>")
+		res.OrigDate = strings.TrimSpace(e.Original.Get("Date"))
 		res.Subject = mailparse.DecodeHeader(e.Original.Get("Subject"))
 	}
 	res.InnerAttachments = e.OriginalAttachments
@@ -89,7 +91,7 @@ func resultOf(e *pec.Envelope) PECResult {
 	if d := e.Daticert; d != nil && res.Kind != "" {
 		res.Recipients, res.Ref, res.ReceiptFrom = d.Destinatari, d.MsgID, d.Mittente
 		if res.Kind == pec.KindTransport {
-			res.Sender = d.Mittente
+			res.Sender, res.Info.Identificativo = d.Mittente, d.Identificativo
 			if res.Subject == "" {
 				res.Subject = d.Oggetto
 			}

@@ -70,6 +70,10 @@ type Decision struct {
 	// OriginalID is the Message-ID of the message the sender wrote, when
 	// it differs from the one received (the original inside a PEC).
 	OriginalID string `json:"original_id,omitempty"`
+	// OriginalDate is the Date header of the message the sender wrote,
+	// when it differs from the one received (the original inside a PEC):
+	// the register's sender's date.
+	OriginalDate string `json:"original_date,omitempty"`
 	// SenderAuth is how the sender was authenticated: pec, pass, fail or
 	// none (see Authenticated); AuthDetail says by what.
 	SenderAuth string `json:"sender_auth,omitempty"`
@@ -99,6 +103,9 @@ type PECInfo struct {
 	// AddressedHere: the mailbox is among the signed recipients (certified transport only).
 	AddressedHere *bool  `json:"addressed_here,omitempty"`
 	Detail        string `json:"detail,omitempty"` // why the signature is not valid, for operators
+	// Identificativo is the transport envelope's daticert identificativo:
+	// the register's sender's reference for a PEC.
+	Identificativo string `json:"identificativo,omitempty"`
 }
 
 // Classifier decides on one well-formed message. It must be safe for

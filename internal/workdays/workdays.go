@@ -133,3 +133,15 @@ func (c *Calendar) AddWorkdays(d time.Time, n int) time.Time {
 	}
 	return d
 }
+
+// Between counts the working days after from's date up to and including
+// to's date (Europe/Rome): how many working days a reply took from the day
+// a mail counts as received. It is 0 when to's date is not after from's.
+func (c *Calendar) Between(from, to time.Time) int {
+	n := 0
+	for d, end := day(from), day(to); ; n++ {
+		if d = c.next(d); d.After(end) {
+			return n
+		}
+	}
+}

@@ -117,3 +117,26 @@ func TestStepDay(t *testing.T) {
 		t.Errorf("TermEnd disagrees with Due: %s, %s", due, c.Due(received, 10))
 	}
 }
+
+// TestBetween: working days from a receipt day to a reply, across a
+// weekend and Ferrara's holidays (8 December, Christmas).
+func TestBetween(t *testing.T) {
+	for _, tc := range []struct {
+		from, to time.Time
+		want     int
+	}{
+		{date(2026, 11, 23), date(2026, 11, 23), 0}, // the same day
+		{date(2026, 11, 23), date(2026, 11, 20), 0}, // before
+		{date(2026, 11, 23), date(2026, 11, 24), 1},
+		{date(2026, 11, 27), date(2026, 11, 30), 1}, // Friday to Monday
+		{date(2026, 11, 27), date(2026, 11, 29), 0}, // Friday to Sunday
+		{date(2026, 12, 4), date(2026, 12, 9), 2},   // 7 Dec counts in Ferrara, 8 Dec does not
+		{date(2026, 11, 23), date(2026, 12, 7), 10}, // the README's due date
+		{date(2026, 12, 23), date(2026, 12, 28), 2}, // 24 and 28; 25, 26 are holidays
+		{date(2026, 12, 31), date(2027, 1, 7), 3},   // 1 and 6 January are holidays
+	} {
+		if got := ferrara.Between(tc.from, tc.to); got != tc.want {
+			t.Errorf("Between(%s, %s) = %d, want %d", tc.from.Format("Mon 2006-01-02"), tc.to.Format("Mon 2006-01-02"), got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package register
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gatewayd/internal/store"
+)
+
+// handoverTimeout bounds one run of the handover command.
+const handoverTimeout = 5 * time.Minute
+
+// HandOver hands over the produced days not yet handed over, oldest
+// first; a failure is recorded, logged and retried after a wait that
+// doubles from one minute to one hour. It stops at the first failure or
+// the first day whose retry is not due: conservation receives the days in
+// order.
+func (p *Producer) HandOver(ctx context.Context) {
+	days, err := p.Store.PendingHandovers(ctx)
+	if err != nil {
+		p.Log.Error("reading pending register handovers", "err", err)
+		return
+	}
+	for _, d := range days {
+		if d.NextAttempt.After(p.Now.Now()) {
+			return
+		}
+		detail, err := p.handOver(ctx, d.Day)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			wait := min(time.Minute<<min(d.Attempts, 6), time.Hour)
+			p.Log.Error("handing over the daily register failed, will retry", "day", d.Day.Format(time.DateOnly),
+				"attempt", d.Attempts+1, "retry_in", wait, "err", err)
+			if rerr := p.Store.HandoverFailed(ctx, d.Day, p.Now.Now().Add(wait), err); rerr != nil {
+				p.Log.Error("recording a failed handover", "err", rerr)
+			}
+			return
+		}
+		if err := p.Store.HandedOver(ctx, d.Day, detail); err != nil {
+			p.Log.Error("recording a handover", "err", err)
+			return
+		}
+		p.Log.Info("daily register handed over", "day", d.Day.Format(time.DateOnly), "to", detail)
+	}
+}
+
+// handOver gives one day's files to conservation: copied into the
+// handover directory, or passed to the handover command.
+func (p *Producer) handOver(ctx context.Context, day time.Time) (string, error) {
+	csvPath, jsonPath := Paths(p.StateDir, day)
+	switch h := p.Handover; {
+	case h.HandoverDir != "":
+		dst := filepath.Join(h.HandoverDir, day.Format("2006"))
+		for _, src := range []string{csvPath, jsonPath} {
+			b, err := os.ReadFile(src)
+			if err != nil {
+				return "", fmt.Errorf("reading %s: %w", src, err)
+			}
+			if err := writeFile(filepath.Join(dst, filepath.Base(src)), b); err != nil {
+				return "", err
+			}
+		}
+		return dst, nil
+	case len(h.HandoverCommand) > 0:
+		ctx, cancel := context.WithTimeout(ctx, handoverTimeout)
+		defer cancel()
+		p.Heart.Wait(handoverTimeout) // the command may take that long: alive all the same
+		cmd := exec.CommandContext(ctx, h.HandoverCommand[0], append(h.HandoverCommand[1:], csvPath, jsonPath)...)
+		cmd.Env = append(os.Environ(), "GATEWAYD_REGISTER_DAY="+day.Format(time.DateOnly))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			msg := strings.TrimSpace(out.String())
+			if len(msg) > 500 {
+				msg = msg[:500] + "…"
+			}
+			return "", fmt.Errorf("%s: %w: %s", h.HandoverCommand[0], err, msg)
+		}
+		return h.HandoverCommand[0], nil
+	}
+	return "kept in " + filepath.Dir(csvPath) + " (no handover configured)", nil
+}
+
+// Late lists the days whose handover failed past the working day after
+// them (conservation's deadline): health reports them.
+func Late(days []store.RegisterDay, nextWorkday func(time.Time) time.Time, now time.Time) []store.RegisterDay {
+	var late []store.RegisterDay
+	for _, d := range days {
+		if d.HandedAt.IsZero() && !now.Before(nextWorkday(d.Day).AddDate(0, 0, 1)) {
+			late = append(late, d)
+		}
+	}
+	return late
+}
