@@ -215,6 +215,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { d.scheduler.Run(ctx) })
 	wg.Go(func() { d.register.Run(ctx) })
+	wg.Go(func() { d.retain(ctx) })
 	d.Log.Info("gatewayd running", "office", d.Config.Office.Code, "mailboxes", len(d.Config.Mailboxes))
 	<-ctx.Done()
 	wg.Wait()
