@@ -235,7 +235,7 @@ func TestRedecideAcceptAnnul(t *testing.T) {
 func TestRegistroCommands(t *testing.T) {
 	state, conf := demoState(t)
 	got, code := cmd("registro", "--config", conf, "verify")
-	if code != exitOK || !strings.Contains(got, "chain intact, 3 fingerprints match") {
+	if code != exitOK || !strings.Contains(got, "chain intact, 4 fingerprints match") {
 		t.Fatalf("registro verify = %d: %s", code, got)
 	}
 	days, _ := filepath.Glob(filepath.Join(state, "registro", "*", "*.csv"))
@@ -243,10 +243,10 @@ func TestRegistroCommands(t *testing.T) {
 		t.Fatalf("register files in the state dir: %v", days)
 	}
 	first := strings.TrimSuffix(filepath.Base(days[0]), ".csv")
-	if got, code := cmd("registro", "--config", conf, "show", first); code != exitOK || strings.Count(got, "registration  INPS.FE.") != 3 {
+	if got, code := cmd("registro", "--config", conf, "show", first); code != exitOK || strings.Count(got, "registration  INPS.FE.") != 4 {
 		t.Errorf("registro show %s = %d:\n%s", first, code, got)
 	}
-	if got, _ := cmd("registro", "list", "--config", conf); !strings.Contains(got, first+"  3") || !strings.Contains(got, "done") {
+	if got, _ := cmd("registro", "list", "--config", conf); !strings.Contains(got, first+"  4") || !strings.Contains(got, "done") {
 		t.Errorf("registro list:\n%s", got)
 	}
 	if got, code := cmd("registro", "-h"); code != exitOK || !strings.Contains(got, "verify") {

@@ -32,6 +32,7 @@ type deadlineDemo struct {
 	sink *smtpsink.Sink
 	clk  *clock.Shifted
 	dir  string
+	kept bool // the state stays after the demo (-state DIR)
 	ct   *store.CaseTool
 }
 
