@@ -129,3 +129,10 @@ END;
 
 -- The metrics count the outbox by state at every scrape.
 CREATE INDEX outbox_state ON outbox (state, created_at);
+
+-- Retention (REQUIREMENTS P5): a message's bytes are removed from the spool
+-- once the rules' days have passed since its case closed (or since it was
+-- decided, without a case); its row — register line, decision, SHA-256 —
+-- stays. A purged message names the empty segment ''.
+ALTER TABLE messages ADD COLUMN purged_at TEXT NOT NULL DEFAULT '';
+INSERT INTO spool_segments (name, size, created_at) VALUES ('', 0, '');

@@ -76,6 +76,12 @@ commands:
   report   --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [--mailbox NAME] [--by week|month]
            [--format text|csv|html] [-o FILE]
                            the compliance report per mailbox and week or month (P4)
+  backup   --config FILE ARCHIVE.tar
+                           a consistent copy of the store, spool and registers while the daemon runs
+  restore  --config FILE ARCHIVE.tar
+                           unpack a backup into an empty state_dir; the mails that were queued are held
+  purge    --config FILE [--dry-run]
+                           remove the bytes of messages past the rules' retention (the daemon does it nightly)
   show     --config FILE PROTOCOL|MESSAGE-ID|ID
                            show what is recorded of a message: every step, with its time
   demo     [-state DIR] [-v]
@@ -125,6 +131,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdAccept(args[1:], stdout, stderr)
 	case "protocol":
 		return cmdProtocol(args[1:], stdout, stderr)
+	case "backup":
+		return cmdBackup(args[1:], stdout, stderr)
+	case "restore":
+		return cmdRestore(args[1:], stdout, stderr)
+	case "purge":
+		return cmdPurge(args[1:], stdout, stderr)
 	case "registro":
 		return cmdRegistro(args[1:], stdout, stderr)
 	case "outbox":
@@ -208,6 +220,22 @@ func showMessage(stateDir, key string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// commandClock is the clock of a command: the system's, or — for drills
+// and tests — one running from GATEWAYD_CLOCK (RFC 3339).
+func commandClock() (clock.Clock, error) {
+	v := os.Getenv("GATEWAYD_CLOCK")
+	if v == "" {
+		return time.Now, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, fmt.Errorf("GATEWAYD_CLOCK %q: %w", v, err)
+	}
+	clk := &clock.Shifted{}
+	clk.JumpTo(t)
+	return clk.Now, nil
+}
+
 func cmdRun(args []string, stderr io.Writer) int {
 	cfg, _ := loadConfig("run", args, stderr)
 	if cfg == nil {
@@ -223,15 +251,13 @@ func cmdRun(args []string, stderr io.Writer) int {
 		return c, err
 	}}
 	if v := os.Getenv("GATEWAYD_CLOCK"); v != "" { // drills and tests: run as if it were that time
-		t, err := time.Parse(time.RFC3339, v)
+		now, err := commandClock()
 		if err != nil {
-			fmt.Fprintf(stderr, "GATEWAYD_CLOCK %q: %v\n", v, err)
+			fmt.Fprintln(stderr, err)
 			return exitBadConfig
 		}
-		clk := &clock.Shifted{}
-		clk.JumpTo(t)
-		d.Now = clk.Now
-		log.Warn("the clock is shifted: the daemon runs as if it were another time", "now", t)
+		d.Now = now
+		log.Warn("the clock is shifted: the daemon runs as if it were another time", "now", now())
 	}
 	ctx, stop := signalContext(log, func() {
 		sdnotify.Notify(sdnotify.Reload)

@@ -59,9 +59,9 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{"INPS.FE.", "seen again", "missing-message-id", "malformed-mime",
 		"invalid-header-encoding", "empty-message", "over-size-cap", "not-certified", "wrong-mailbox",
-		"use-cassetto", "missing-codice-fiscale", "not-from-ordine", "automatic", "The answers sent (8,",
+		"use-cassetto", "missing-codice-fiscale", "not-from-ordine", "automatic", "The answers sent (10,", "POSTA CERTIFICATA: 01234560371", "ANOMALIA MESSAGGIO:",
 		"Auto-Submitted: auto-replied", "manca il codice fiscale", "closes the case as answered", "\"SOLLECITO - Protocollo INPS.FE.2026.",
-		"\"ESCALATION - Protocollo INPS.FE.2026.", "answered", "overdue   escalation"} {
+		"\"ESCALATION - Protocollo INPS.FE.2026.", "answered", "overdue   escalation", "chain intact", "compliance-report.html"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

@@ -235,7 +235,7 @@ func TestRedecideAcceptAnnul(t *testing.T) {
 func TestRegistroCommands(t *testing.T) {
 	state, conf := demoState(t)
 	got, code := cmd("registro", "--config", conf, "verify")
-	if code != exitOK || !strings.Contains(got, "chain intact, 3 fingerprints match") {
+	if code != exitOK || !strings.Contains(got, "chain intact, 4 fingerprints match") {
 		t.Fatalf("registro verify = %d: %s", code, got)
 	}
 	days, _ := filepath.Glob(filepath.Join(state, "registro", "*", "*.csv"))
@@ -243,10 +243,10 @@ func TestRegistroCommands(t *testing.T) {
 		t.Fatalf("register files in the state dir: %v", days)
 	}
 	first := strings.TrimSuffix(filepath.Base(days[0]), ".csv")
-	if got, code := cmd("registro", "--config", conf, "show", first); code != exitOK || strings.Count(got, "registration  INPS.FE.") != 3 {
+	if got, code := cmd("registro", "--config", conf, "show", first); code != exitOK || strings.Count(got, "registration  INPS.FE.") != 4 {
 		t.Errorf("registro show %s = %d:\n%s", first, code, got)
 	}
-	if got, _ := cmd("registro", "list", "--config", conf); !strings.Contains(got, first+"  3") || !strings.Contains(got, "done") {
+	if got, _ := cmd("registro", "list", "--config", conf); !strings.Contains(got, first+"  4") || !strings.Contains(got, "done") {
 		t.Errorf("registro list:\n%s", got)
 	}
 	if got, code := cmd("registro", "-h"); code != exitOK || !strings.Contains(got, "verify") {
@@ -256,5 +256,45 @@ func TestRegistroCommands(t *testing.T) {
 	os.WriteFile(days[0], bytes.Replace(b, []byte("INPS.FE."), []byte("INPS.FF."), 1), 0o600)
 	if got, code := cmd("registro", "--config", conf, "verify"); code != exitFailure || !strings.Contains(got, "daily register "+first+" is broken") {
 		t.Errorf("registro verify after a change = %d: %s", code, got)
+	}
+}
+
+// TestBackupRestore: a backup taken while the daemon runs, restored into
+// an empty state directory, goes on numbering where it stopped, never
+// sends an answer again, and keeps the original bytes.
+func TestBackupRestore(t *testing.T) {
+	o := newRegisterOffice(t, "", "fe-ok-artigiani", "fe-invalid-cf")
+	run := o.start(t)
+	db := testenv.OpenDB(t, o.state)
+	gateway.WaitMoved(t, db, 2, 30*time.Second)
+	o.waitMails(t, 2)
+	archive := filepath.Join(t.TempDir(), "gatewayd-backup.tar")
+	if got, code := cmd("backup", "--config", o.conf, archive); code != exitOK || !strings.Contains(got, "2 messages") {
+		t.Fatalf("backup = %d: %s", code, got)
+	}
+	if st, err := os.Stat(archive); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("archive: %v %v", st, err)
+	}
+	run.Stop(t)
+	db.Close()
+	if got, code := cmd("restore", "--config", o.conf, archive); code == exitOK || !strings.Contains(got, "already holds a store") {
+		t.Fatalf("restore over a store = %d: %s", code, got)
+	}
+	os.RemoveAll(o.state)
+	if got, code := cmd("restore", "--config", o.conf, archive); code != exitOK || !strings.Contains(got, "restored 2 messages") {
+		t.Fatalf("restore = %d: %s", code, got)
+	}
+	year := strconv.Itoa(time.Now().Year())
+	if got, code := cmd("export", "--config", o.conf, "INPS.FE."+year+".0000001"); code != exitOK || !strings.Contains(got, "Artigiani") {
+		t.Fatalf("export after restore = %d: %.200s", code, got)
+	}
+	dovecot.Append(t, o.srv.Client("gc", "pw"), "INBOX", gateway.GoldenMail(t, "fe-ok-commercianti-encoded"))
+	o.start(t)
+	db = testenv.OpenDB(t, o.state)
+	gateway.WaitMoved(t, db, 3, 30*time.Second)
+	o.waitMails(t, 3)
+	time.Sleep(6 * time.Second) // the outbox's look at queued mail: nothing more may go
+	if got := o.subjects(); len(got) != 3 || !strings.Contains(got[2], "INPS.FE."+year+".0000002") {
+		t.Errorf("after restore the sink holds:\n%s", strings.Join(got, "\n"))
 	}
 }

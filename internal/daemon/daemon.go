@@ -211,6 +211,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.register.Heart = h
 		d.register.Run(ctx)
 	})
+	d.sup.Go(ctx, "retention", d.retain)
 	stopWatchdog := d.startWatchdog(ctx)
 	d.Log.Info("gatewayd running", "version", version.Short(), "config", cfg.File, "state_dir", cfg.StateDir,
 		"rules_dir", cfg.RulesDir, "office", cfg.Office.Code, "mailboxes", len(cfg.Mailboxes))

@@ -32,6 +32,7 @@ type deadlineDemo struct {
 	sink *smtpsink.Sink
 	clk  *clock.Shifted
 	dir  string
+	kept bool // the state stays after the demo (-state DIR)
 	ct   *store.CaseTool
 }
 
@@ -114,7 +115,7 @@ func (x *deadlineDemo) reply(ctx context.Context, c store.Case) error {
 	raw := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: Re: pratica %s\r\nDate: %s\r\nMessage-ID: <risposta.%d@inps.it>\r\n"+
 		"In-Reply-To: <%s>\r\n\r\nGentile professionista, la pratica è stata definita.\r\n", c.Address, c.Sender, c.Protocol,
 		at.Format(time.RFC1123Z), c.ID, orig)
-	if err := x.srv.Append(user, "Sent", []byte(raw)); err != nil {
+	if err := x.srv.AppendAt(user, "Sent", []byte(raw), at); err != nil {
 		return err
 	}
 	if err := x.until(func() bool { k, _, _ := x.ct.Case(ctx, c.Protocol); return k.State == store.CaseAnswered }); err != nil {

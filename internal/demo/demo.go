@@ -95,7 +95,7 @@ func Run(ctx context.Context, o Options) error {
 		if err := printAnswers(o.Out, answers); err != nil {
 			return err
 		}
-		x := &deadlineDemo{w: o.Out, d: d, cfg: cfg, srv: srv, sink: sink, clk: clk, dir: dir}
+		x := &deadlineDemo{w: o.Out, d: d, cfg: cfg, srv: srv, sink: sink, clk: clk, dir: dir, kept: o.StateDir != ""}
 		return x.run(ctx)
 	})
 	return err
@@ -159,6 +159,9 @@ func demoConfig(addr, smtpAddr, dir string) (*config.Config, error) {
 	if err := os.CopyFS(rulesDir, mustSub(rules.Examples, "ferrara")); err != nil {
 		return nil, fmt.Errorf("writing the demo rules: %w", err)
 	}
+	if err := trustDemoCA(rulesDir); err != nil {
+		return nil, err
+	}
 	text := strings.NewReplacer("@PORT@", port, "@STATE@", dir, "@PASSWORD_FILE@", pw, "@RULES@", rulesDir, "@SMTP_PORT@", smtpPort).Replace(string(raw))
 	path := filepath.Join(dir, "gatewayd.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
@@ -192,6 +195,7 @@ func deliver(srv *memimap.Server, cfg *config.Config) ([]sample, error) {
 	}
 	samples = append(samples, sample{name: "01-credito-artigiani.eml (again)", user: samples[0].user, raw: samples[0].raw},
 		sample{name: "08-troppo-grande (generated)", user: cfg.Mailboxes[0].IMAP.User, raw: bigMessage()})
+	samples = append(samples, pecSamples(users)...)
 	for _, s := range samples {
 		if err := srv.Append(s.user, "INBOX", s.raw); err != nil {
 			return nil, fmt.Errorf("appending %s: %w", s.name, err)

@@ -44,5 +44,8 @@ func (x *deadlineDemo) writeReport(ctx context.Context) error {
 		"one HTML page to print on A4 (gatewayd report --config %s --from %s --to %s --format html -o FILE):\n  %s\n",
 		t.Received, t.Protocolled, t.Refused, t.Solleciti, t.Escalations, filepath.Join(x.dir, "gatewayd.yaml"),
 		c.From.Format(time.DateOnly), c.To.Format(time.DateOnly), path)
+	if !x.kept {
+		fmt.Fprintln(x.w, "  (removed at exit with the demo's state: run `gatewayd demo -state DIR` to keep it and try the commands above)")
+	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -65,13 +66,19 @@ func (s *Server) AddUser(name, password string) error {
 	return nil
 }
 
-// Append adds a raw message to a user's folder.
+// Append adds a raw message to a user's folder, dated now.
 func (s *Server) Append(user, folder string, raw []byte) error {
+	return s.AppendAt(user, folder, raw, time.Time{})
+}
+
+// AppendAt adds a raw message with its INTERNALDATE (zero: now), as a
+// server files a message sent at that time.
+func (s *Server) AppendAt(user, folder string, raw []byte, at time.Time) error {
 	u := s.users[user]
 	if u == nil {
 		return errors.New("no such user")
 	}
-	_, err := u.Append(folder, &literal{data: raw}, &imap.AppendOptions{})
+	_, err := u.Append(folder, &literal{data: raw}, &imap.AppendOptions{Time: at})
 	return err
 }
 

@@ -61,6 +61,9 @@ type ufficioFile struct {
 		LunghezzaMinimaSintesi   int      `yaml:"lunghezza_minima_sintesi"`
 		DenominazionePerGestioni []string `yaml:"denominazione_per_gestioni"`
 	} `yaml:"oggetto"`
+	Conservazione struct {
+		MessaggiGiorni int `yaml:"messaggi_giorni"`
+	} `yaml:"conservazione"`
 	Risposte struct {
 		MassimoPerMittenteAlGiorno int `yaml:"massimo_per_mittente_al_giorno"`
 	} `yaml:"risposte"`
@@ -178,6 +181,10 @@ func (r *Rules) loadUfficio(f *config.File, u *ufficioFile) {
 	r.loadNameRule(f, u)
 	r.loadAuth(f, u)
 	r.AnswerLimit = u.Risposte.MassimoPerMittenteAlGiorno
+	r.RetentionDays = u.Conservazione.MessaggiGiorni
+	if r.RetentionDays < 0 || r.RetentionDays > 0 && r.RetentionDays < 30 {
+		f.Errf("conservazione.messaggi_giorni", "messaggi_giorni %d: use 0 (keep every message) or 30 days or more", r.RetentionDays)
+	}
 	if r.AnswerLimit < 0 {
 		f.Errf("risposte.massimo_per_mittente_al_giorno", "massimo_per_mittente_al_giorno %d: use 0 (no limit) or more", r.AnswerLimit)
 	}

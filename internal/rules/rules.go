@@ -46,7 +46,10 @@ type Rules struct {
 	MinSummary   int // letters and digits
 	// AnswerLimit caps the automatic answers to one sender per day (0: none).
 	AnswerLimit int
-	PECTrust    []*x509.Certificate // anchors added (or, with PECTrustReplace, the only ones)
+	// RetentionDays: a message's bytes are removed this many days after its
+	// case closed (or it was decided, without a case); 0 keeps them.
+	RetentionDays int
+	PECTrust      []*x509.Certificate // anchors added (or, with PECTrustReplace, the only ones)
 	// PECTrustReplace: only PECTrust's anchors are trusted, not the system's.
 	PECTrustReplace bool
 	// Deadlines are the ladders of scadenze.yaml (nil: none).

@@ -53,6 +53,9 @@ type Ref struct {
 
 // Open opens a stored message for reading.
 func (s *Spool) Open(r Ref) (*Reader, error) {
+	if r.Segment == "" {
+		return nil, fmt.Errorf("the message's bytes were removed (retention)")
+	}
 	f, err := os.Open(s.path(r.Segment))
 	if err != nil {
 		return nil, fmt.Errorf("opening spool segment: %w", err)
@@ -68,6 +71,9 @@ type Reader struct {
 
 // Close closes the segment file.
 func (r *Reader) Close() error { return r.f.Close() }
+
+// Path is a segment's file.
+func (s *Spool) Path(segment string) string { return s.path(segment) }
 
 func (s *Spool) path(segment string) string {
 	return filepath.Join(s.dir, filepath.FromSlash(segment))

@@ -192,10 +192,14 @@ func (r *Reader) Export(ctx context.Context, key string, w io.Writer) (truncated
 		return false, err
 	}
 	var ref spool.Ref
-	err = r.db.QueryRowContext(ctx, `SELECT spool_segment, spool_offset, stored_size, sha256, truncated FROM messages WHERE id = ?`, m.ID).
-		Scan(&ref.Segment, &ref.Offset, &ref.Size, &ref.SHA256, &truncated)
+	var purged string
+	err = r.db.QueryRowContext(ctx, `SELECT spool_segment, spool_offset, stored_size, sha256, truncated, purged_at FROM messages WHERE id = ?`, m.ID).
+		Scan(&ref.Segment, &ref.Offset, &ref.Size, &ref.SHA256, &truncated, &purged)
 	if err != nil {
 		return false, fmt.Errorf("reading message %d: %w", m.ID, err)
+	}
+	if purged != "" {
+		return false, fmt.Errorf("message %d: %w on %s", m.ID, ErrPurged, purged[:10])
 	}
 	sp, err := spool.Open(filepath.Join(r.stateDir, "spool"))
 	if err != nil {
@@ -230,10 +234,14 @@ func (r *Reader) Stored(ctx context.Context, id int64) (*spool.Reader, time.Time
 	var ref spool.Ref
 	var received string
 	var truncated bool
-	err := r.db.QueryRowContext(ctx, `SELECT spool_segment, spool_offset, stored_size, sha256, truncated, received_at FROM messages
-		WHERE id = ?`, id).Scan(&ref.Segment, &ref.Offset, &ref.Size, &ref.SHA256, &truncated, &received)
+	var purged string
+	err := r.db.QueryRowContext(ctx, `SELECT spool_segment, spool_offset, stored_size, sha256, truncated, received_at, purged_at FROM messages
+		WHERE id = ?`, id).Scan(&ref.Segment, &ref.Offset, &ref.Size, &ref.SHA256, &truncated, &received, &purged)
 	if err != nil {
 		return nil, time.Time{}, false, fmt.Errorf("reading message %d: %w", id, err)
+	}
+	if purged != "" {
+		return nil, time.Time{}, false, fmt.Errorf("message %d: %w on %s", id, ErrPurged, purged[:10])
 	}
 	sp, err := spool.Open(filepath.Join(r.stateDir, "spool"))
 	if err != nil {

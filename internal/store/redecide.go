@@ -49,6 +49,9 @@ func (t *Tx) Recorded(ctx context.Context, key string) (Recorded, error) {
 	}
 	json.Unmarshal([]byte(reasons), &r.Reasons)
 	r.ReceivedAt = parseTS(received)
+	if r.Body.Segment == "" {
+		return r, fmt.Errorf("message %d: %w", r.ID, ErrPurged)
+	}
 	return r, nil
 }
 
