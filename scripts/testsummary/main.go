@@ -75,8 +75,7 @@ func printPackage(e event, out *strings.Builder) {
 		text = out.String()
 	}
 	if e.Action == "fail" {
-		fmt.Print(text)
-		fmt.Printf("FAIL\t%s\t%.1fs\n", e.Package, e.Elapsed)
+		fmt.Print(text) // ends with go test's own FAIL line for the package
 		return
 	}
 	if strings.Contains(text, "no test files") {
