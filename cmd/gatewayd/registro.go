@@ -79,6 +79,13 @@ func cmdRegistro(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "registro verify: %d days from %s to %s, chain intact, %d fingerprints match\n",
 			v.Days, v.From.Format(time.DateOnly), v.To.Format(time.DateOnly), v.Fingerprints)
+		if v.Purged > 0 {
+			fmt.Fprintf(stdout, "  (%d registered messages' bytes were removed by the retention: their fingerprints stay in the register)\n", v.Purged)
+		}
+		if yesterday := clock.Day(time.Now()).AddDate(0, 0, -1); v.To.Before(yesterday) {
+			fmt.Fprintf(stdout, "  warning: no daily register after %s: they are produced by the running daemon after each midnight\n",
+				v.To.Format(time.DateOnly))
+		}
 		return exitOK
 	case "show":
 		d, err := time.ParseInLocation(time.DateOnly, day, clock.Rome)

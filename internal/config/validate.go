@@ -40,6 +40,9 @@ func (c *Config) validate(v *validator) {
 		v.errf("protocol.format", "%v", err)
 	}
 	c.Protocol.Parsed = f
+	if err == nil && !strings.Contains(c.Protocol.Format, "{year}") {
+		v.errf("protocol.format", "protocol.format %q: write {year} in it: numbers restart each year (DPR 445/2000 art. 57), and a label without the year would repeat", c.Protocol.Format)
+	}
 	if err == nil && f.NumberWidth() < 7 {
 		v.errf("protocol.format", "protocol.format %q: the number needs at least 7 digits, write {number:7} (DPR 445/2000 art. 57)", c.Protocol.Format)
 	}

@@ -391,3 +391,79 @@ func sha(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+// TestRegister_closedDays: once a day's register is produced, a clock
+// stepped back cannot register, annul or amend on it; a shadow number is
+// neither annulled nor amended.
+func TestRegister_closedDays(t *testing.T) {
+	o := newOffice(t, at("2026-11-16", "09:00"), false)
+	fillTwoDays(o)
+	o.clock.Set(at("2026-11-18", "00:01"))
+	if _, err := o.p.Produce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	o.clock.Set(at("2026-11-17", "23:00")) // the clock stepped back
+	seg, _ := o.st.Spool().NewSegment(o.clock.Now())
+	w := seg.Begin(0)
+	io.WriteString(w, "Subject: late\r\n\r\nx\r\n")
+	_, err := o.st.Ingest(context.Background(), "pec", 1, seg, []store.Item{{UID: 99, InternalDate: o.clock.Now(), Body: w.Close(),
+		Decision: triage.Decision{Outcome: triage.Accepted}, Facts: mailparse.Facts{MessageID: "late@x"}}}, nil)
+	seg.Close()
+	if err == nil || !strings.Contains(err.Error(), "already produced") {
+		t.Fatalf("registering on a produced day: %v", err)
+	}
+	err = o.st.Update(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Annul(ctx, "INPS.FE.2026.0000003", "x", "y", "z")
+		return err
+	})
+	if err == nil {
+		t.Fatal("annulled on a produced day")
+	}
+	s := newOffice(t, at("2026-11-16", "09:00"), true)
+	label := s.receive("a@example.it", "prova", false)
+	err = s.st.Update(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Annul(ctx, label, "x", "y", "z")
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "shadow-mode number") {
+		t.Fatalf("annulling %s: %v", label, err)
+	}
+}
+
+// TestVerify_behindTheStore: bytes marked purged without a recorded purge,
+// and a registration inserted before the first daily register, break
+// the verification.
+func TestVerify_behindTheStore(t *testing.T) {
+	o := newOffice(t, at("2026-11-16", "09:00"), false)
+	fillTwoDays(o)
+	o.clock.Set(at("2026-11-18", "00:01"))
+	if _, err := o.p.Produce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	verify := func() error {
+		rd, _ := store.OpenReader(o.dir)
+		defer rd.Close()
+		_, err := register.Verify(context.Background(), rd, o.dir, time.Time{})
+		return err
+	}
+	db := o.st.DB()
+	var seg string
+	var off int64
+	db.QueryRow(`SELECT spool_segment, spool_offset FROM messages WHERE id = 2`).Scan(&seg, &off)
+	db.Exec(`UPDATE messages SET spool_segment = '', purged_at = '2026-11-17T00:00:00Z' WHERE id = 2`)
+	if err := verify(); err == nil || !strings.Contains(err.Error(), "no purge was recorded") {
+		t.Fatalf("bytes removed behind the store: %v", err)
+	}
+	db.Exec(`UPDATE messages SET spool_segment = ?, spool_offset = ?, purged_at = '' WHERE id = 2`, seg, off)
+	if _, err := db.Exec(`INSERT INTO messages (id, sha256, spool_segment, spool_offset, size, stored_size, mailbox, received_at, recorded_at, outcome)
+		VALUES (99, 'x', '', 0, 1, 1, 'pec', '2026-11-10T10:00:00Z', '2026-11-10T10:00:00Z', 'accepted')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO protocols (office, register, year, number, label, message, assigned_at) VALUES
+		('FE', 'protocollo', 2026, 99, 'INPS.FE.2026.0000099', 99, '2026-11-10T10:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(); err == nil || !strings.Contains(err.Error(), "precedes the first daily register") {
+		t.Fatalf("a registration before the first day: %v", err)
+	}
+}

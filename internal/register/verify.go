@@ -17,6 +17,7 @@ type Verified struct {
 	Days         int
 	From, To     time.Time
 	Fingerprints int // stored messages hashed again
+	Purged       int // registered messages whose bytes the retention removed
 }
 
 // BrokenError names the first day whose register does not hold.
@@ -41,6 +42,15 @@ func Verify(ctx context.Context, rd *store.Reader, stateDir string, from time.Ti
 	if err != nil {
 		return v, err
 	}
+	if len(days) > 0 {
+		// Every live registration is in a daily register: none before the first.
+		if r, ok, err := rd.FirstRegistrationBefore(ctx, days[0].Day); err != nil {
+			return v, err
+		} else if ok {
+			return v, &BrokenError{Day: days[0].Day, What: fmt.Sprintf("registration %s of %s precedes the first daily register: it is in none",
+				r.Label, r.At.Format(time.DateTime))}
+		}
+	}
 	var prev *store.RegisterDay
 	for i := range days {
 		d := &days[i]
@@ -51,7 +61,7 @@ func Verify(ctx context.Context, rd *store.Reader, stateDir string, from time.Ti
 			prev = d
 			continue
 		}
-		n, err := verifyDay(ctx, rd, stateDir, *d, prev)
+		n, purged, err := verifyDay(ctx, rd, stateDir, *d, prev)
 		if err != nil {
 			var b *BrokenError
 			if errors.As(err, &b) {
@@ -62,73 +72,78 @@ func Verify(ctx context.Context, rd *store.Reader, stateDir string, from time.Ti
 		if v.Days == 0 {
 			v.From = d.Day
 		}
-		v.Days, v.To, v.Fingerprints = v.Days+1, d.Day, v.Fingerprints+n
+		v.Days, v.To, v.Fingerprints, v.Purged = v.Days+1, d.Day, v.Fingerprints+n, v.Purged+purged
 		prev = d
 	}
 	return v, nil
 }
 
 // verifyDay checks one day; prev is the day before it (nil: the first).
-func verifyDay(ctx context.Context, rd *store.Reader, stateDir string, d store.RegisterDay, prev *store.RegisterDay) (int, error) {
+func verifyDay(ctx context.Context, rd *store.Reader, stateDir string, d store.RegisterDay, prev *store.RegisterDay) (int, int, error) {
 	broken := func(format string, args ...any) error {
 		return &BrokenError{Day: d.Day, What: fmt.Sprintf(format, args...)}
 	}
 	csvPath, jsonPath := Paths(stateDir, d.Day)
 	jsonBytes, err := os.ReadFile(jsonPath)
 	if err != nil {
-		return 0, broken("%v", err)
+		return 0, 0, broken("%v", err)
 	}
 	if got := hexSHA(jsonBytes); got != d.JSONSHA256 {
-		return 0, broken("%s was altered: its SHA-256 is %s, %s was recorded when it was produced", jsonPath, got, d.JSONSHA256)
+		return 0, 0, broken("%s was altered: its SHA-256 is %s, %s was recorded when it was produced", jsonPath, got, d.JSONSHA256)
 	}
 	var meta Meta
 	if err := json.Unmarshal(jsonBytes, &meta); err != nil {
-		return 0, broken("%s: %v", jsonPath, err)
+		return 0, 0, broken("%s: %v", jsonPath, err)
 	}
 	wantPrev, wantPrevDay := "", ""
 	if prev != nil {
 		wantPrev, wantPrevDay = prev.JSONSHA256, prev.Day.Format(time.DateOnly)
 		_, prevJSON := Paths(stateDir, prev.Day)
 		if b, err := os.ReadFile(prevJSON); err != nil || hexSHA(b) != prev.JSONSHA256 {
-			return 0, broken("the previous day's file %s is missing or altered: the chain breaks here", prevJSON)
+			return 0, 0, broken("the previous day's file %s is missing or altered: the chain breaks here", prevJSON)
 		}
 	}
 	if meta.Day != d.Day.Format(time.DateOnly) || meta.PreviousSHA256 != wantPrev || meta.PreviousDay != wantPrevDay {
-		return 0, broken("%s does not chain to the previous day (previous %q %q, expected %q %q)", jsonPath,
+		return 0, 0, broken("%s does not chain to the previous day (previous %q %q, expected %q %q)", jsonPath,
 			meta.PreviousDay, meta.PreviousSHA256, wantPrevDay, wantPrev)
 	}
 	csvBytes, err := os.ReadFile(csvPath)
 	if err != nil {
-		return 0, broken("%v", err)
+		return 0, 0, broken("%v", err)
 	}
 	if got := hexSHA(csvBytes); got != meta.CSVSHA256 || got != d.CSVSHA256 {
-		return 0, broken("%s was altered: its SHA-256 is %s, the metadata say %s", csvPath, got, meta.CSVSHA256)
+		return 0, 0, broken("%s was altered: its SHA-256 is %s, the metadata say %s", csvPath, got, meta.CSVSHA256)
 	}
 	e, err := rd.RegisterEntries(ctx, d.Day)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if now := CSV(e); !bytes.Equal(now, csvBytes) {
-		return 0, broken("the store no longer holds what %s registered: %s", csvPath, firstDifference(csvBytes, now))
+		return 0, 0, broken("the store no longer holds what %s registered: %s", csvPath, firstDifference(csvBytes, now))
 	}
 	if meta.Count != len(e.Registrations) || d.Count != meta.Count {
-		return 0, broken("%d registrations in the file, %d in the metadata", len(e.Registrations), meta.Count)
+		return 0, 0, broken("%d registrations in the file, %d in the metadata", len(e.Registrations), meta.Count)
 	}
-	n := 0
+	n, purged := 0, 0
 	for _, r := range e.Registrations {
 		got, err := rd.Fingerprint(ctx, r.Message)
 		if errors.Is(err, store.ErrPurged) {
-			continue // the retention removed the bytes; the fingerprint stays in the register
+			// The retention removed the bytes; the fingerprint stays in the register.
+			if ok, err := rd.PurgeRecorded(ctx, r.Message); err != nil || !ok {
+				return 0, 0, broken("the message of %s is marked purged, but no purge was recorded: its bytes were removed behind the store's back", r.Label)
+			}
+			purged++
+			continue
 		}
 		n++
 		if err != nil {
-			return 0, broken("the message of %s cannot be read: %v", r.Label, err)
+			return 0, 0, broken("the message of %s cannot be read: %v", r.Label, err)
 		}
 		if got != r.SHA256 {
-			return 0, broken("the stored message of %s no longer matches its fingerprint (SHA-256 %s, registered %s)", r.Label, got, r.SHA256)
+			return 0, 0, broken("the stored message of %s no longer matches its fingerprint (SHA-256 %s, registered %s)", r.Label, got, r.SHA256)
 		}
 	}
-	return n, nil
+	return n, purged, nil
 }
 
 // firstDifference says which line of the file the store no longer matches.

@@ -127,6 +127,8 @@ func (t *Tx) Register(ctx context.Context, n Numbering, message int64, f Registr
 	register := RegisterLive
 	if n.Shadow {
 		register = RegisterShadow
+	} else if err := t.registerOpen(ctx); err != nil {
+		return "", err // a clock behind the register: nothing is registered until it is right
 	}
 	var num int
 	err := t.tx.QueryRowContext(ctx, `INSERT INTO protocol_counters (office, register, year, last) VALUES (?, ?, ?, 1)
@@ -245,6 +247,8 @@ func (t *Tx) Annul(ctx context.Context, label, by, reason, provvedimento string)
 		return r, err
 	}
 	switch {
+	case r.Register != RegisterLive:
+		return r, fmt.Errorf("%s is a shadow-mode number, not a registration: there is nothing to annul", r.Label)
 	case r.Annulment != nil:
 		return r, fmt.Errorf("protocol %s was already annulled on %s", r.Label, r.Annulment.At.Format(time.DateOnly))
 	case strings.TrimSpace(reason) == "" || strings.TrimSpace(provvedimento) == "" || strings.TrimSpace(by) == "":
@@ -294,6 +298,8 @@ func (t *Tx) Amend(ctx context.Context, label, field, value, by, reason string) 
 		return r, fmt.Errorf("only the sender or the subject can be amended, not %q", field)
 	}
 	switch {
+	case r.Register != RegisterLive:
+		return r, fmt.Errorf("%s is a shadow-mode number, not a registration: there is nothing to amend", r.Label)
 	case r.Annulment != nil:
 		return r, fmt.Errorf("protocol %s is annulled", r.Label)
 	case strings.TrimSpace(value) == "" || strings.TrimSpace(by) == "" || strings.TrimSpace(reason) == "":

@@ -61,7 +61,8 @@ func entries(ctx context.Context, db querier, day time.Time) (RegisterEntries, e
 	if err := rows.Err(); err != nil {
 		return e, err
 	}
-	rows, err = db.QueryContext(ctx, `SELECT protocol, at, by, reason, provvedimento FROM annulments WHERE at >= ? AND at < ? ORDER BY at, protocol`, from, to)
+	rows, err = db.QueryContext(ctx, `SELECT a.protocol, a.at, a.by, a.reason, a.provvedimento FROM annulments a
+		JOIN protocols p ON p.label = a.protocol WHERE p.register = 'protocollo' AND a.at >= ? AND a.at < ? ORDER BY a.at, a.protocol`, from, to)
 	if err != nil {
 		return e, fmt.Errorf("reading annulments: %w", err)
 	}
@@ -79,7 +80,7 @@ func entries(ctx context.Context, db querier, day time.Time) (RegisterEntries, e
 	if err := rows.Err(); err != nil {
 		return e, err
 	}
-	e.Amendments, err = amendments(ctx, db, `WHERE at >= ? AND at < ?`, from, to)
+	e.Amendments, err = amendments(ctx, db, `WHERE at >= ? AND at < ? AND protocol IN (SELECT label FROM protocols WHERE register = 'protocollo')`, from, to)
 	return e, err
 }
 
@@ -225,4 +226,23 @@ func (r *Reader) Fingerprint(ctx context.Context, id int64) (string, error) {
 func (r *Reader) RegistrationsOn(ctx context.Context, day time.Time) ([]Registration, error) {
 	e, err := entries(ctx, r.db, day)
 	return e.Registrations, err
+}
+
+// PurgeRecorded reports whether a message's bytes were removed by a
+// recorded purge (an event the retention wrote), not just marked so.
+func (r *Reader) PurgeRecorded(ctx context.Context, id int64) (bool, error) {
+	var n int
+	err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE message = ? AND kind = 'purged'`, id).Scan(&n)
+	return n > 0, err
+}
+
+// FirstRegistrationBefore returns the first live registration dated
+// before t (ok false: none).
+func (r *Reader) FirstRegistrationBefore(ctx context.Context, t time.Time) (Registration, bool, error) {
+	reg, err := scanRegistration(r.db.QueryRowContext(ctx, `SELECT `+registrationCols+` FROM protocols
+		WHERE register = ? AND assigned_at < ? ORDER BY assigned_at LIMIT 1`, RegisterLive, ts(t)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return reg, false, nil
+	}
+	return reg, err == nil, err
 }
