@@ -136,3 +136,11 @@ CREATE INDEX outbox_state ON outbox (state, created_at);
 -- stays. A purged message names the empty segment ''.
 ALTER TABLE messages ADD COLUMN purged_at TEXT NOT NULL DEFAULT '';
 INSERT INTO spool_segments (name, size, created_at) VALUES ('', 0, '');
+
+-- settings: what the running daemon says of itself for the commands run
+-- beside it: mode = shadow or live (run --shadow is not in the file).
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);

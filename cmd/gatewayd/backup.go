@@ -62,25 +62,9 @@ func cmdRestore(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer f.Close()
-	info, err := store.Restore(f, cfg.StateDir)
+	info, held, err := store.Restore(f, cfg.StateDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatewayd", err)
-		return exitFailure
-	}
-	now, err := commandClock()
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitBadConfig
-	}
-	st, err := store.Open(context.Background(), store.Options{StateDir: cfg.StateDir, Office: cfg.Office.Code, Format: cfg.Protocol.Parsed, Now: now})
-	if err != nil {
-		fmt.Fprintln(stderr, "gatewayd restore:", err)
-		return exitFailure
-	}
-	defer st.Close()
-	held, err := st.HoldRestored(context.Background(), info.CreatedAt)
-	if err != nil {
-		fmt.Fprintln(stderr, "gatewayd restore:", err)
 		return exitFailure
 	}
 	fmt.Fprintf(stdout, "restored %d messages and %d files from the backup of %s into %s; %d mails that were queued are held (outbox list held)\n",

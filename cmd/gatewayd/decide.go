@@ -111,6 +111,13 @@ func (d decider) decide(ctx context.Context, tx *store.Tx, key string) (string, 
 	if err != nil {
 		return "", err
 	}
+	if shadow, err := tx.Shadow(ctx); err != nil {
+		return "", err
+	} else if shadow && !d.cfg.Shadow { // the daemon runs with --shadow: so does this decision
+		c := *d.cfg
+		c.Shadow = true
+		d.cfg = &c
+	}
 	box, ok := mailbox(d.cfg, rec.Mailbox)
 	if !ok {
 		return "", fmt.Errorf("message %d came to mailbox %q, no longer configured", rec.ID, rec.Mailbox)

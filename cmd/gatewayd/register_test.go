@@ -281,6 +281,15 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("restore over a store = %d: %s", code, got)
 	}
 	os.RemoveAll(o.state)
+	whole, _ := os.ReadFile(archive)
+	cut := filepath.Join(t.TempDir(), "cut.tar")
+	os.WriteFile(cut, whole[:len(whole)*2/3], 0o600)
+	if got, code := cmd("restore", "--config", o.conf, cut); code == exitOK {
+		t.Fatalf("restore of a truncated archive = %d: %s", code, got)
+	}
+	if _, err := os.Stat(filepath.Join(o.state, "gatewayd.db")); err == nil {
+		t.Fatal("a truncated archive left a store behind")
+	}
 	if got, code := cmd("restore", "--config", o.conf, archive); code != exitOK || !strings.Contains(got, "restored 2 messages") {
 		t.Fatalf("restore = %d: %s", code, got)
 	}

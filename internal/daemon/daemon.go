@@ -107,6 +107,10 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.metrics = metrics.New(st, d.board, d.Now.Now, func() float64 { return float64(panics.Count()) }, d.Log)
 	d.register = &register.Producer{Store: st, StateDir: d.Config.StateDir, Office: d.registerOffice,
 		Handover: d.Config.Register, Now: d.Now, Log: d.Log, Producer: "gatewayd " + Version()}
+	if err := st.SetShadow(ctx, d.Config.Shadow); err != nil {
+		st.Close()
+		return err
+	}
 	if !d.Config.Shadow {
 		if n, err := st.EndShadowCases(ctx); err != nil {
 			st.Close()

@@ -315,6 +315,12 @@ func (s *Scheduler) notice(ctx context.Context, tx *store.Tx, o *answer.Office, 
 	if s.Config != nil && s.Config.Shadow {
 		mail.State, mail.Reason = store.OutHeld, "shadow mode"
 	}
+	if restored, err := tx.RestoredAt(ctx); err != nil {
+		return nil, err
+	} else if !restored.IsZero() && !st.Date.After(clock.Day(restored)) {
+		// Due by the restore: it may have gone out between the backup and the failure.
+		mail.State, mail.Reason = store.OutHeld, "due before the restore from a backup: it may have been sent already; check, then outbox release --held"
+	}
 	return mail, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"gatewayd/internal/logging"
 )
 
 // Mailbox is what is known of one mailbox's loop.
@@ -77,7 +79,7 @@ func (b *Board) Failed(mailbox string, err error) {
 	m := b.box(mailbox)
 	m.Connected, m.Failures, m.FailedAt = false, m.Failures+1, b.now()
 	if err != nil {
-		m.LastError = err.Error()
+		m.LastError = logging.Mask(err.Error()) // served on /healthz: no addresses in clear
 	}
 }
 

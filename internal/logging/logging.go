@@ -100,7 +100,9 @@ func maskAttr(a slog.Attr) slog.Attr {
 
 var (
 	// cfRE finds personal codici fiscali (16 characters, omocodia letters allowed).
-	cfRE = regexp.MustCompile(`(?i)\b([A-Z]{6})([0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV])([0-9LMNPQRSTUV]{2}[A-Z])\b`)
+	// A code stands between anything but letters and digits ("_" and
+	// punctuation included).
+	cfRE = regexp.MustCompile(`(?i)(^|[^A-Z0-9])([A-Z]{6})([0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV])([0-9LMNPQRSTUV]{2}[A-Z])([^A-Z0-9]|$)`)
 	// localRE finds the local part of an e-mail address.
 	localRE = regexp.MustCompile(`([A-Za-z0-9._%+\-]+)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)`)
 )
@@ -109,7 +111,9 @@ var (
 // surname and name letters and the check stay, the birth data go) and
 // every e-mail address's local part but its first letter (m***@example.it).
 func Mask(s string) string {
-	s = cfRE.ReplaceAllString(s, "${1}*******${3}")
+	for i := 0; i < 2; i++ { // twice: adjacent codes share the character between them
+		s = cfRE.ReplaceAllString(s, "${1}${2}*******${4}${5}")
+	}
 	return localRE.ReplaceAllStringFunc(s, func(addr string) string {
 		m := localRE.FindStringSubmatch(addr)
 		return m[1][:1] + "***@" + m[2]

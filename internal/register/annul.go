@@ -46,9 +46,23 @@ func Annul(ctx context.Context, tx *store.Tx, o *answer.Office, cfg *config.Conf
 	if o == nil || o.Templates == nil {
 		return r, nil
 	}
+	if shadow, err := tx.Shadow(ctx); err != nil {
+		return r, err
+	} else if shadow && !cfg.Shadow { // the daemon runs with --shadow: the mail is held too
+		c := *cfg
+		c.Shadow = true
+		cfg = &c
+	}
 	mail, err := annulmentMail(o, cfg, r, tx.Now())
 	if err != nil {
 		return r, err
+	}
+	state, reason, err := tx.FirstAnswer(ctx, r.Message)
+	if err != nil {
+		return r, err
+	}
+	if state == store.OutSuppressed { // the answer policy did not answer this sender: neither does the annulment
+		mail.State, mail.Reason = store.OutSuppressed, "the acknowledgment was suppressed: "+reason
 	}
 	return r, tx.Enqueue(ctx, mail)
 }

@@ -31,7 +31,7 @@ func (p *Producer) HandOver(ctx context.Context) {
 		if d.NextAttempt.After(p.Now.Now()) {
 			return
 		}
-		detail, err := p.handOver(ctx, d.Day)
+		detail, err := p.handOver(ctx, d)
 		if ctx.Err() != nil {
 			return
 		}
@@ -54,17 +54,34 @@ func (p *Producer) HandOver(ctx context.Context) {
 
 // handOver gives one day's files to conservation: copied into the
 // handover directory, or passed to the handover command.
-func (p *Producer) handOver(ctx context.Context, day time.Time) (string, error) {
+func (p *Producer) handOver(ctx context.Context, d store.RegisterDay) (string, error) {
+	day := d.Day
 	csvPath, jsonPath := Paths(p.StateDir, day)
+	// What goes to conservation is what was produced: the files are
+	// checked against the fingerprints recorded then.
+	files := map[string][]byte{}
+	for path, want := range map[string]string{csvPath: d.CSVSHA256, jsonPath: d.JSONSHA256} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("reading %s: %w", path, err)
+		}
+		if got := hexSHA(b); got != want {
+			return "", fmt.Errorf("%s was altered since it was produced (SHA-256 %s, recorded %s): not handed over; run registro verify", path, got, want)
+		}
+		files[path] = b
+	}
 	switch h := p.Handover; {
 	case h.HandoverDir != "":
 		dst := filepath.Join(h.HandoverDir, day.Format("2006"))
 		for _, src := range []string{csvPath, jsonPath} {
-			b, err := os.ReadFile(src)
-			if err != nil {
-				return "", fmt.Errorf("reading %s: %w", src, err)
+			target := filepath.Join(dst, filepath.Base(src))
+			if old, err := os.ReadFile(target); err == nil {
+				if bytes.Equal(old, files[src]) {
+					continue // handed over before a crash: already there
+				}
+				return "", fmt.Errorf("conservation already holds a different %s: nothing is overwritten there", target)
 			}
-			if err := writeFile(filepath.Join(dst, filepath.Base(src)), b); err != nil {
+			if err := writeFile(target, files[src]); err != nil {
 				return "", err
 			}
 		}

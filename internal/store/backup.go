@@ -144,17 +144,56 @@ func addFile(tw *tar.Writer, path, name string, sums map[string]string) error {
 	return nil
 }
 
-// Restore unpacks a backup into stateDir, which must hold no store yet,
-// checking every file against the manifest. The caller then opens the
-// store (migrations) and holds what was queued (HoldRestored).
-func Restore(r io.Reader, stateDir string) (BackupInfo, error) {
+// maxMember bounds one archive member (a spool segment is at most a
+// batch: 256 MB).
+const maxMember = 4 << 30
+
+// Restore unpacks a backup into stateDir, which must not hold a store,
+// all or nothing: the archive is unpacked beside it, every member checked
+// against the manifest (no more, no fewer), the store opened there (its
+// migrations applied) and its queue held (HoldRestored); only then is the
+// directory renamed into place.
+func Restore(r io.Reader, stateDir string) (BackupInfo, int, error) {
 	var info BackupInfo
 	if _, err := os.Stat(filepath.Join(stateDir, "gatewayd.db")); err == nil {
-		return info, fmt.Errorf("restore: %s already holds a store: move it away first", stateDir)
+		return info, 0, fmt.Errorf("restore: %s already holds a store: move it away first", stateDir)
 	}
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return info, fmt.Errorf("restore: %w", err)
+	parent := filepath.Dir(filepath.Clean(stateDir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return info, 0, fmt.Errorf("restore: %w", err)
 	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(stateDir)+".restore-")
+	if err != nil {
+		return info, 0, fmt.Errorf("restore: %w", err)
+	}
+	defer os.RemoveAll(tmp) // gone once renamed; removed on any failure
+	if info, err = unpack(r, tmp); err != nil {
+		return info, 0, err
+	}
+	st, err := Open(context.Background(), Options{StateDir: tmp})
+	if err != nil {
+		return info, 0, fmt.Errorf("restore: opening the restored store: %w", err)
+	}
+	held, err := st.HoldRestored(context.Background(), info.CreatedAt)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return info, 0, err
+	}
+	os.Remove(filepath.Join(tmp, "gatewayd.lock"))
+	if err := os.Remove(stateDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return info, 0, fmt.Errorf("restore: %s must be empty or absent: %w", stateDir, err)
+	}
+	if err := os.Rename(tmp, stateDir); err != nil {
+		return info, 0, fmt.Errorf("restore: %w", err)
+	}
+	return info, held, syncDir(parent)
+}
+
+// unpack writes the archive's members under dir, checked against its manifest.
+func unpack(r io.Reader, dir string) (BackupInfo, error) {
+	var info BackupInfo
 	sums := map[string]string{}
 	tr := tar.NewReader(r)
 	for {
@@ -167,16 +206,16 @@ func Restore(r io.Reader, stateDir string) (BackupInfo, error) {
 		}
 		name := filepath.Clean(filepath.FromSlash(hdr.Name))
 		if hdr.Name == "MANIFEST.json" {
-			if err := json.NewDecoder(tr).Decode(&info); err != nil {
+			if err := json.NewDecoder(io.LimitReader(tr, 64<<20)).Decode(&info); err != nil {
 				return info, fmt.Errorf("restore: the manifest: %w", err)
 			}
 			continue
 		}
 		if !(name == "gatewayd.db" || strings.HasPrefix(name, "spool"+string(filepath.Separator)) || strings.HasPrefix(name, "registro"+string(filepath.Separator))) ||
-			strings.Contains(name, "..") || hdr.Typeflag != tar.TypeReg {
+			strings.Contains(name, "..") || hdr.Typeflag != tar.TypeReg || hdr.Size > maxMember || sums[hdr.Name] != "" {
 			return info, fmt.Errorf("restore: unexpected member %q: not a gatewayd backup", hdr.Name)
 		}
-		path := filepath.Join(stateDir, name)
+		path := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return info, fmt.Errorf("restore: %w", err)
 		}
@@ -185,7 +224,7 @@ func Restore(r io.Reader, stateDir string) (BackupInfo, error) {
 			return info, fmt.Errorf("restore: %w", err)
 		}
 		h := sha256.New()
-		_, err = io.Copy(io.MultiWriter(f, h), tr)
+		_, err = io.Copy(io.MultiWriter(f, h), io.LimitReader(tr, maxMember))
 		if err == nil {
 			err = f.Sync()
 		}
@@ -202,7 +241,12 @@ func Restore(r io.Reader, stateDir string) (BackupInfo, error) {
 	}
 	for name, want := range info.Files {
 		if sums[name] != want {
-			return info, fmt.Errorf("restore: %s does not match the manifest (SHA-256 %s, want %s)", name, sums[name], want)
+			return info, fmt.Errorf("restore: %s does not match the manifest (SHA-256 %q, want %s): the archive is damaged", name, sums[name], want)
+		}
+	}
+	for name := range sums {
+		if _, ok := info.Files[name]; !ok {
+			return info, fmt.Errorf("restore: %s is not in the manifest: not this backup's", name)
 		}
 	}
 	return info, nil
@@ -222,7 +266,24 @@ func (s *Store) HoldRestored(ctx context.Context, taken time.Time) (int, error) 
 		}
 		k, _ := res.RowsAffected()
 		n = int(k)
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('restored_at', ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, ts(t.now), ts(t.now)); err != nil {
+			return fmt.Errorf("recording the restore: %w", err)
+		}
 		return addEvents(ctx, t.tx, t.now, 0, "", event{"restored", map[string]any{"backup": ts(taken), "held": n}})
 	})
 	return n, err
+}
+
+// syncDir makes a directory's entries durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("restore: syncing %s: %w", dir, err)
+	}
+	return nil
 }

@@ -354,3 +354,19 @@ func (s *Store) EndShadowCases(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
+
+// FirstAnswer returns the state and reason of the first mail that
+// answered a message ("" when none): later mails to the same sender
+// follow its verdict (a suppressed acknowledgment, a forged sender).
+func (t *Tx) FirstAnswer(ctx context.Context, message int64) (string, string, error) {
+	var state, reason string
+	err := t.tx.QueryRowContext(ctx, `SELECT state, reason FROM outbox WHERE message = ? AND case_id IS NULL ORDER BY id LIMIT 1`, message).
+		Scan(&state, &reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("reading the first answer: %w", err)
+	}
+	return state, reason, nil
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -40,11 +41,10 @@ WHERE m.purged_at = ''
 	AND since < ?
 	AND NOT EXISTS (SELECT 1 FROM case_links l JOIN cases o ON o.id = l.case_id
 		WHERE l.message_id = m.message_id AND m.message_id != '' AND o.message != m.id
-		AND (o.state NOT IN ('closed', 'answered') OR (CASE WHEN o.closed_at != '' THEN o.closed_at ELSE o.replied_at END) >= ?))
-ORDER BY m.spool_segment, m.id`
+		AND (o.state NOT IN ('closed', 'answered') OR (CASE WHEN o.closed_at != '' THEN o.closed_at ELSE o.replied_at END) >= ?))`
 
 func purgeable(ctx context.Context, db querier, cutoff time.Time) ([]Purgeable, error) {
-	rows, err := db.QueryContext(ctx, purgeableQuery, ts(cutoff), ts(cutoff))
+	rows, err := db.QueryContext(ctx, purgeableQuery+` ORDER BY m.spool_segment, m.id`, ts(cutoff), ts(cutoff))
 	if err != nil {
 		return nil, fmt.Errorf("finding messages past retention: %w", err)
 	}
@@ -104,13 +104,59 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (Purged, error) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		n, survivors, freed, err := s.compact(ctx, seg, bySeg[seg])
+		n, survivors, freed, err := s.compact(ctx, seg, bySeg[seg], cutoff)
+		if errors.Is(err, errChanged) {
+			continue // a message of the segment no longer qualifies: the next purge sees it again
+		}
 		if err != nil {
 			return res, fmt.Errorf("compacting %s: %w", seg, err)
 		}
 		res.Messages, res.Survivors, res.Freed, res.Segments = res.Messages+n, res.Survivors+survivors, res.Freed+freed, res.Segments+1
 	}
-	return res, nil
+	n, freed, err := s.dropOrphans(ctx)
+	res.Segments, res.Freed = res.Segments+n, res.Freed+freed
+	return res, err
+}
+
+// errChanged means a segment's messages changed between the purge's list
+// and its transaction.
+var errChanged = errors.New("the segment's messages changed")
+
+// dropOrphans removes the segments no message names: the bytes of
+// messages seen again (a copy, a new UIDVALIDITY), which are never read.
+func (s *Store) dropOrphans(ctx context.Context) (int, int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, size FROM spool_segments g WHERE name != ''
+		AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.spool_segment = g.name)`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("finding segments no message names: %w", err)
+	}
+	type orphan struct {
+		name string
+		size int64
+	}
+	var list []orphan
+	for rows.Next() {
+		var o orphan
+		rows.Scan(&o.name, &o.size)
+		list = append(list, o)
+	}
+	rows.Close()
+	n, freed := 0, int64(0)
+	for _, o := range list {
+		err := s.Update(ctx, func(ctx context.Context, t *Tx) error {
+			_, err := t.tx.ExecContext(ctx, `DELETE FROM spool_segments WHERE name = ?
+				AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.spool_segment = ?)`, o.name, o.name)
+			return err
+		})
+		if err != nil {
+			return n, freed, fmt.Errorf("dropping segment %s: %w", o.name, err)
+		}
+		if err := s.spool.Remove(o.name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, freed, err
+		}
+		n, freed = n+1, freed+o.size
+	}
+	return n, freed, nil
 }
 
 // stored is one message's place in a segment.
@@ -120,7 +166,7 @@ type stored struct {
 }
 
 // compact removes the purged messages of one segment.
-func (s *Store) compact(ctx context.Context, seg string, purge map[int64]bool) (int, int, int64, error) {
+func (s *Store) compact(ctx context.Context, seg string, purge map[int64]bool, cutoff time.Time) (int, int, int64, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, spool_offset, stored_size, sha256 FROM messages WHERE spool_segment = ? ORDER BY spool_offset`, seg)
 	if err != nil {
 		return 0, 0, 0, err
@@ -166,6 +212,25 @@ func (s *Store) compact(ctx context.Context, seg string, purge map[int64]bool) (
 		}
 	}
 	err = s.Update(ctx, func(ctx context.Context, t *Tx) error {
+		// Checked again under the write lock: a message accepted again, or
+		// a case reopened, since the list was made keeps its bytes.
+		for id := range purge {
+			var one int
+			err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM (`+purgeableQuery+` AND m.id = ?)`, ts(cutoff), ts(cutoff), id).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return errChanged
+			}
+			if err != nil {
+				return err
+			}
+		}
+		var now int
+		if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE spool_segment = ?`, seg).Scan(&now); err != nil {
+			return err
+		}
+		if now != len(purge)+len(moved) {
+			return errChanged
+		}
 		if newSeg != nil {
 			if _, err := t.tx.ExecContext(ctx, `INSERT INTO spool_segments (name, size, created_at) VALUES (?, ?, ?)`,
 				newSeg.Name, newSeg.Size(), ts(t.now)); err != nil {

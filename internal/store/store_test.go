@@ -171,3 +171,25 @@ func TestOpen_removesStraySegments(t *testing.T) {
 		t.Errorf("segments after reopen = %v, want only the committed one", segs)
 	}
 }
+
+// TestPurge_dropsSeenAgainBytes: the bytes of a message seen again (here
+// in another mailbox) are in a segment no message names: the purge drops
+// it, even with nothing past the retention.
+func TestPurge_dropsSeenAgainBytes(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, time.Date(2026, 3, 2, 10, 0, 0, 0, clock.Rome))
+	if _, _, err := ingest(t, s, "a", 7, msg{1, "x@y", "body one"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ingest(t, s, "b", 9, msg{4, "x@y", "body one"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Purge(context.Background(), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || res.Messages != 0 || res.Segments != 1 {
+		t.Fatalf("Purge() = %+v, %v; want one segment dropped, no message", res, err)
+	}
+	segs, _ := s.Spool().Segments()
+	if len(segs) != 1 {
+		t.Errorf("%d segment files left, want 1", len(segs))
+	}
+}
