@@ -81,7 +81,7 @@ func TestBinary_SIGHUPConfig(t *testing.T) {
 			`msg="mailbox changed: its loops start again after the batch in hand" mailbox=gc`), "af not stopped or gc not restarted:\n" + d.log()
 	})
 	deliver("gc", "five", 3)
-	if n := d.count("WATCHDOG=1"); n < 2 {
+	if n := d.Count("WATCHDOG=1"); n < 2 {
 		t.Errorf("%d WATCHDOG=1 sent, want a steady feed (WatchdogSec 200ms)", n)
 	}
 	if strings.Contains(d.log(), "level=ERROR msg=\"loops have not beaten") {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -170,7 +169,7 @@ func TestDaemon_watchdogWithheldWhileALoopHangs(t *testing.T) {
 	t.Setenv("WATCHDOG_USEC", "100000") // pinged every 50 ms
 	o := startOffice(t, time.Second)
 	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
-		return pings.count("WATCHDOG=1") >= 2, "no WATCHDOG=1 received"
+		return pings.Count("WATCHDOG=1") >= 2, "no WATCHDOG=1 received"
 	})
 	o.q.stuck.Store(true)
 	o.deliver(t, "hang-1") // wakes the outbox, whose queue now hangs
@@ -184,53 +183,17 @@ func TestDaemon_watchdogWithheldWhileALoopHangs(t *testing.T) {
 	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
 		return strings.Contains(o.logs.String(), "every loop beats again: the watchdog is fed"), "the watchdog was not fed again"
 	})
-	n := pings.count("WATCHDOG=1")
+	n := pings.Count("WATCHDOG=1")
 	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
-		return pings.count("WATCHDOG=1") > n, "no WATCHDOG=1 after the outbox came back"
+		return pings.Count("WATCHDOG=1") > n, "no WATCHDOG=1 after the outbox came back"
 	})
 	o.waitAnswers(t, 1)
 }
 
-// notifications records what is sent to a NOTIFY_SOCKET.
-type notifications struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (n *notifications) count(state string) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	c := 0
-	for _, s := range n.got {
-		if s == state {
-			c++
-		}
-	}
-	return c
-}
-
 // listenNotify sets NOTIFY_SOCKET to a socket of the test's.
-func listenNotify(t *testing.T) *notifications {
+func listenNotify(t *testing.T) *testenv.Notifications {
 	t.Helper()
-	sock := filepath.Join(t.TempDir(), "notify.sock")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	t.Setenv("NOTIFY_SOCKET", sock)
-	n := &notifications{}
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			k, err := conn.Read(buf)
-			if err != nil {
-				return
-			}
-			n.mu.Lock()
-			n.got = append(n.got, string(buf[:k]))
-			n.mu.Unlock()
-		}
-	}()
+	n := testenv.ListenNotify(t)
+	t.Setenv("NOTIFY_SOCKET", n.Socket)
 	return n
 }
