@@ -41,11 +41,14 @@ func gateway(h *harness.H, bin, addr string, total, run int) (gatewayRun, error)
 	}
 	defer logf.Close()
 	cmd.Stderr = logf
-	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
-		if run > 1 {
-			p = fmt.Sprintf("%s.%d", p, run)
+	cmd.Env = os.Environ()
+	for bench, daemon := range map[string]string{"BENCH_CPUPROFILE": "GATEWAYD_CPUPROFILE", "BENCH_TRACE": "GATEWAYD_TRACE"} {
+		if p := os.Getenv(bench); p != "" {
+			if run > 1 {
+				p = fmt.Sprintf("%s.%d", p, run)
+			}
+			cmd.Env = append(cmd.Env, daemon+"="+p)
 		}
-		cmd.Env = append(os.Environ(), "GATEWAYD_CPUPROFILE="+p)
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

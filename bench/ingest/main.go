@@ -16,7 +16,9 @@
 //
 // ratio is gatewayd's rate over the raw fetch's, ratio_to_limit over
 // fetch + move's. With -runs above 1 it holds the medians (the peak RSS:
-// the largest).
+// the largest). BENCH_CPUPROFILE=FILE writes gatewayd's CPU profile,
+// BENCH_TRACE=FILE its execution trace (where the pipeline waits: go tool
+// trace -pprof=sync FILE); run N > 1 gets FILE.N.
 package main
 
 import (
