@@ -23,6 +23,7 @@ type gatewayRun struct {
 	rate  float64 // from its logged-in connection to the last move recorded
 	whole float64 // from process start
 	rssMB float64 // its peak RSS
+	cpu   cpuUse  // from process start to the last move (client: gatewayd)
 }
 
 // gateway runs the built binary bin, with a state directory of its own,
@@ -50,6 +51,7 @@ func gateway(h *harness.H, bin, addr string, total, run int) (gatewayRun, error)
 			cmd.Env = append(cmd.Env, daemon+"="+p)
 		}
 	}
+	before := sampleCPU(master)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return gatewayRun{}, err
@@ -63,6 +65,10 @@ func gateway(h *harness.H, bin, addr string, total, run int) (gatewayRun, error)
 		time.Sleep(20 * time.Millisecond)
 	}
 	whole := float64(total) / time.Since(start).Seconds()
+	after := sampleCPU(master)
+	_, _, gwCPU, _ := procStat(cmd.Process.Pid)
+	after.self, after.selfWait = before.self+gwCPU, before.selfWait+runDelay(cmd.Process.Pid)
+	use := before.to(after)
 	// VmHWM is this process image's own peak. (getrusage's ru_maxrss is
 	// not: it carries the parent's peak across the vfork before exec.)
 	hwm, err := vmHWM(cmd.Process.Pid)
@@ -81,7 +87,7 @@ func gateway(h *harness.H, bin, addr string, total, run int) (gatewayRun, error)
 	if err != nil {
 		return gatewayRun{}, fmt.Errorf("reading the last move: %w", err)
 	}
-	return gatewayRun{rate: float64(total) / last.Sub(connected).Seconds(), whole: whole, rssMB: hwm}, nil
+	return gatewayRun{rate: float64(total) / last.Sub(connected).Seconds(), whole: whole, rssMB: hwm, cpu: use}, nil
 }
 
 // connectedAt reads when the daemon logged "mailbox connected".

@@ -10,7 +10,10 @@
 // every body, (b) the same client fetching every body and UID MOVEing each
 // batch (gatewayd's batch size) to another folder, and (c) the built
 // gatewayd binary ingesting the folder end to end (fetch, spool, store,
-// protocol, move), and its peak RSS. The last line is:
+// protocol, move), and its peak RSS. Beside each rate it prints the CPU
+// the client (or gatewayd) and Dovecot's imap processes used, how long
+// they waited for a core, and how busy the machine was: on two shared
+// cores that decides more than anything else. The last line is:
 //
 //	gateway_msgs_per_s=… raw_fetch_msgs_per_s=… ratio=… peak_rss_mb=… fetch_move_msgs_per_s=… ratio_to_limit=…
 //
@@ -52,12 +55,17 @@ func main() {
 	}
 }
 
-var batchSize int
+var (
+	batchSize int
+	master    int // the test Dovecot's pid
+)
 
-// figures are one round's measurements, in messages per second.
+// figures are one round's measurements, in messages per second, and
+// what each cost in CPU.
 type figures struct {
-	raw, fetchMove float64
-	gw             gatewayRun
+	raw, fetchMove       float64
+	gw                   gatewayRun
+	rawCPU, fetchMoveCPU cpuUse
 }
 
 func (f figures) ratio() float64        { return f.gw.rate / f.raw }
@@ -71,6 +79,9 @@ func run(h *harness.H, n, bigMB, runs int) error {
 	}
 	defer c.Close()
 	if err := c.Login("bench", "bench").Wait(); err != nil {
+		return err
+	}
+	if master, err = dovecotPid(srv.Root); err != nil {
 		return err
 	}
 	total, bytes, err := load(c, n, bigMB)
@@ -94,6 +105,7 @@ func run(h *harness.H, n, bigMB, runs int) error {
 		fmt.Printf("run %d: raw fetch %.0f msgs/s, fetch+move %.0f msgs/s, gatewayd %.0f msgs/s from its logged-in connection "+
 			"(%.0f from process start), peak RSS %.0f MB; ratio %.2f, to the limit %.2f\n",
 			r, f.raw, f.fetchMove, f.gw.rate, f.gw.whole, f.gw.rssMB, f.ratio(), f.ratioToLimit())
+		fmt.Printf("  raw fetch  %v\n  fetch+move %v\n  gatewayd   %v\n", f.rawCPU, f.fetchMoveCPU, f.gw.cpu)
 		all = append(all, f)
 	}
 	if runs > 1 {
@@ -118,9 +130,11 @@ func round(h *harness.H, c *imapclient.Client, bin, addr string, total, r int) (
 	if err != nil {
 		return f, err
 	}
+	before := sampleCPU(master)
 	if f.raw, err = rawFetch(c, "raw", uids); err != nil {
 		return f, err
 	}
+	f.rawCPU = before.to(sampleCPU(master))
 	dropFolders(c, "raw")
 	if uids, err = copyMix(c, "fetchmove", total); err != nil {
 		return f, err
@@ -128,9 +142,11 @@ func round(h *harness.H, c *imapclient.Client, bin, addr string, total, r int) (
 	if err := c.Create("fetchmove-done", nil).Wait(); err != nil {
 		return f, fmt.Errorf("creating fetchmove-done: %w", err)
 	}
+	before = sampleCPU(master)
 	if f.fetchMove, err = fetchMove(c, "fetchmove", "fetchmove-done", uids, batchSize); err != nil {
 		return f, err
 	}
+	f.fetchMoveCPU = before.to(sampleCPU(master))
 	dropFolders(c, "fetchmove", "fetchmove-done")
 	if _, err := copyMix(c, "INBOX", total); err != nil {
 		return f, err
