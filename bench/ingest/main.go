@@ -8,9 +8,11 @@
 // of -big MB) to a folder of their own, then measures, each on its own
 // copy of that folder: (a) a minimal go-imap client that only UID FETCHes
 // every body, (b) the same client fetching every body and UID MOVEing each
-// batch (gatewayd's batch size) to another folder, and (c) the built
-// gatewayd binary ingesting the folder end to end (fetch, spool, store,
-// protocol, move), and its peak RSS. Beside each rate it prints the CPU
+// batch (gatewayd's batch size) to another folder, the limit, (b') the
+// same computing every body's SHA-256, and (b”) writing every batch into
+// a spool segment synced before its move, what gatewayd cannot skip, and
+// (c) the built gatewayd binary ingesting the folder end to end (fetch,
+// spool, store, protocol, move), and its peak RSS. Beside each rate it prints the CPU
 // the client (or gatewayd) and Dovecot's imap processes used, how long
 // they waited for a core, and how busy the machine was: on two shared
 // cores that decides more than anything else. The last line is:
@@ -60,17 +62,6 @@ var (
 	master    int // the test Dovecot's pid
 )
 
-// figures are one round's measurements, in messages per second, and
-// what each cost in CPU.
-type figures struct {
-	raw, fetchMove       float64
-	gw                   gatewayRun
-	rawCPU, fetchMoveCPU cpuUse
-}
-
-func (f figures) ratio() float64        { return f.gw.rate / f.raw }
-func (f figures) ratioToLimit() float64 { return f.gw.rate / f.fetchMove }
-
 func run(h *harness.H, n, bigMB, runs int) error {
 	srv := dovecot.Start(h, map[string]string{"bench": "bench"})
 	c, err := imapclient.DialInsecure(srv.Addr(), nil)
@@ -102,10 +93,7 @@ func run(h *harness.H, n, bigMB, runs int) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("run %d: raw fetch %.0f msgs/s, fetch+move %.0f msgs/s, gatewayd %.0f msgs/s from its logged-in connection "+
-			"(%.0f from process start), peak RSS %.0f MB; ratio %.2f, to the limit %.2f\n",
-			r, f.raw, f.fetchMove, f.gw.rate, f.gw.whole, f.gw.rssMB, f.ratio(), f.ratioToLimit())
-		fmt.Printf("  raw fetch  %v\n  fetch+move %v\n  gatewayd   %v\n", f.rawCPU, f.fetchMoveCPU, f.gw.cpu)
+		f.print(r)
 		all = append(all, f)
 	}
 	if runs > 1 {
@@ -115,47 +103,14 @@ func run(h *harness.H, n, bigMB, runs int) error {
 	for _, f := range all {
 		rss = max(rss, f.gw.rssMB)
 	}
+	limit := median(all, func(f figures) float64 { return f.fetchMove.rate })
+	fmt.Printf("fetch+move with SHA-256 %.0f msgs/s (%.2f of fetch+move), with the spool too %.0f (%.2f)\n",
+		median(all, func(f figures) float64 { return f.hashed.rate }), median(all, func(f figures) float64 { return f.hashed.rate / f.fetchMove.rate }),
+		median(all, func(f figures) float64 { return f.spooled.rate }), median(all, func(f figures) float64 { return f.spooled.rate / f.fetchMove.rate }))
 	fmt.Printf("gateway_msgs_per_s=%.0f raw_fetch_msgs_per_s=%.0f ratio=%.2f peak_rss_mb=%.0f fetch_move_msgs_per_s=%.0f ratio_to_limit=%.2f\n",
-		median(all, func(f figures) float64 { return f.gw.rate }), median(all, func(f figures) float64 { return f.raw }),
-		median(all, figures.ratio), rss,
-		median(all, func(f figures) float64 { return f.fetchMove }), median(all, figures.ratioToLimit))
+		median(all, func(f figures) float64 { return f.gw.rate }), median(all, func(f figures) float64 { return f.raw.rate }),
+		median(all, figures.ratio), rss, limit, median(all, figures.ratioToLimit))
 	return nil
-}
-
-// round measures the raw fetch, fetch + move and gatewayd, each on its own
-// fresh copy of the mix.
-func round(h *harness.H, c *imapclient.Client, bin, addr string, total, r int) (figures, error) {
-	var f figures
-	uids, err := copyMix(c, "raw", total)
-	if err != nil {
-		return f, err
-	}
-	before := sampleCPU(master)
-	if f.raw, err = rawFetch(c, "raw", uids); err != nil {
-		return f, err
-	}
-	f.rawCPU = before.to(sampleCPU(master))
-	dropFolders(c, "raw")
-	if uids, err = copyMix(c, "fetchmove", total); err != nil {
-		return f, err
-	}
-	if err := c.Create("fetchmove-done", nil).Wait(); err != nil {
-		return f, fmt.Errorf("creating fetchmove-done: %w", err)
-	}
-	before = sampleCPU(master)
-	if f.fetchMove, err = fetchMove(c, "fetchmove", "fetchmove-done", uids, batchSize); err != nil {
-		return f, err
-	}
-	f.fetchMoveCPU = before.to(sampleCPU(master))
-	dropFolders(c, "fetchmove", "fetchmove-done")
-	if _, err := copyMix(c, "INBOX", total); err != nil {
-		return f, err
-	}
-	if f.gw, err = gateway(h, bin, addr, total, r); err != nil {
-		return f, err
-	}
-	dropFolders(c, outcomeFolders...)
-	return f, nil
 }
 
 // median returns the median of one figure over the runs.
