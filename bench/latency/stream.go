@@ -33,8 +33,10 @@ func stream(c *imapclient.Client, tag string, n int, rate float64) ([]arrival, e
 	return out, nil
 }
 
-func appendMail(c *imapclient.Client, m []byte) error {
-	cmd := c.Append("INBOX", int64(len(m)), nil)
+func appendMail(c *imapclient.Client, m []byte) error { return appendTo(c, "INBOX", m) }
+
+func appendTo(c *imapclient.Client, folder string, m []byte) error {
+	cmd := c.Append(folder, int64(len(m)), nil)
 	if _, err := cmd.Write(m); err != nil {
 		cmd.Close()
 		return err
