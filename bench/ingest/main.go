@@ -44,7 +44,7 @@ import (
 func main() {
 	n := flag.Int("n", 2000, "messages in the mix")
 	big := flag.Int("big", 50, "size in MB of one extra large message (0: none)")
-	runs := flag.Int("runs", 1, "rounds of the three measurements on the same mix")
+	runs := flag.Int("runs", 1, "rounds of the measurements, on the same mix")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
 	flag.IntVar(&batchSize, "batch", 250, "gatewayd's batch_size, and fetch + move's")
 	flag.Parse()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/emersion/go-imap/v2"
@@ -46,7 +47,9 @@ func round(h *harness.H, c *imapclient.Client, bin, addr string, total, r int) (
 	if f.raw, err = measured(c, "raw", total, func(uids []imap.UID) (float64, error) { return rawFetch(c, "raw", uids) }); err != nil {
 		return f, err
 	}
-	sp, err := spool.Open(filepath.Join(h.TempDir(), "spool"))
+	spoolDir := filepath.Join(h.TempDir(), "spool")
+	defer os.RemoveAll(spoolDir) // 505 MB a round
+	sp, err := spool.Open(spoolDir)
 	if err != nil {
 		return f, err
 	}
