@@ -6,12 +6,19 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
-// load appends the mix to INBOX, generating each message just before its
-// APPEND so the bench holds one message at a time.
+// mixFolder holds the mix as loaded; each measurement reads its own copy.
+const mixFolder = "mix"
+
+// load appends the mix to mixFolder, generating each message just before
+// its APPEND so the bench holds one message at a time.
 func load(c *imapclient.Client, n, bigMB int) (int, int64, error) {
+	if err := c.Create(mixFolder, nil).Wait(); err != nil {
+		return 0, 0, fmt.Errorf("creating %q: %w", mixFolder, err)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	var bytes int64
 	total := n
@@ -73,7 +80,7 @@ func message(r *rand.Rand, i, size int) []byte {
 }
 
 func appendMsg(c *imapclient.Client, m []byte) error {
-	cmd := c.Append("INBOX", int64(len(m)), nil)
+	cmd := c.Append(mixFolder, int64(len(m)), nil)
 	if _, err := cmd.Write(m); err != nil {
 		return err
 	}
@@ -82,4 +89,48 @@ func appendMsg(c *imapclient.Client, m []byte) error {
 	}
 	_, err := cmd.Wait()
 	return err
+}
+
+// copyMix gives a measurement its own copy of the mix in folder (created
+// anew unless it is INBOX, which must be empty) and returns its UIDs in
+// order. Dovecot hard-links the maildir files: the copy is quick and holds
+// the same bytes in the same order.
+func copyMix(c *imapclient.Client, folder string, total int) ([]imap.UID, error) {
+	if folder != "INBOX" {
+		dropFolders(c, folder)
+		if err := c.Create(folder, nil).Wait(); err != nil {
+			return nil, fmt.Errorf("creating %q: %w", folder, err)
+		}
+	}
+	if _, err := c.Select(mixFolder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		return nil, fmt.Errorf("selecting %q: %w", mixFolder, err)
+	}
+	var all imap.UIDSet
+	all.AddRange(1, 0)
+	data, err := c.Copy(all, folder).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("copying the mix to %q: %w", folder, err)
+	}
+	if err := c.Unselect().Wait(); err != nil {
+		return nil, err
+	}
+	uids, ok := data.DestUIDs.Nums()
+	if !ok || len(uids) != total {
+		return nil, fmt.Errorf("copying the mix to %q: COPYUID names %v, want %d messages", folder, data.DestUIDs, total)
+	}
+	st, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("counting %q: %w", folder, err)
+	}
+	if int(*st.NumMessages) != total {
+		return nil, fmt.Errorf("%q holds %d messages after the copy, want %d", folder, *st.NumMessages, total)
+	}
+	return uids, nil
+}
+
+// dropFolders deletes folders that may exist, children first.
+func dropFolders(c *imapclient.Client, folders ...string) {
+	for _, f := range folders {
+		c.Delete(f).Wait() // NONEXISTENT is fine
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -269,6 +270,12 @@ func cmdRun(args []string, stderr io.Writer) int {
 		if f, err := os.Create(path); err == nil {
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
+		}
+	}
+	if path := os.Getenv("GATEWAYD_TRACE"); path != "" { // for bench/ingest: where the pipeline waits
+		if f, err := os.Create(path); err == nil {
+			trace.Start(f)
+			defer trace.Stop()
 		}
 	}
 	if err := d.Open(ctx); err != nil {
