@@ -56,7 +56,7 @@ commands:
   case     --config FILE show PROTOCOL | close PROTOCOL --outcome answered|unsatisfactory|withdrawn
            | wait PROTOCOL | forward PROTOCOL
                            a case's timeline; close it; put it on the professional; forward to the region
-  outbox   --config FILE list [STATE] | show ID | retry ID | release --held
+  outbox   --config FILE list [STATE] | show ID | retry ID | release --held [--reason TEXT]
                            the automatic answers: list, show one as sent, queue one again, send the held ones
   messages --config FILE list [--mailbox NAME] [--outcome O] [--reason R] [--from ADDR] [--cf CODE]
            [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]

@@ -17,7 +17,7 @@ type outboxStore interface {
 	List(ctx context.Context, state string, limit int) ([]store.OutboxItem, error)
 	Get(ctx context.Context, id int64) (store.OutboxItem, error)
 	Retry(ctx context.Context, id int64) error
-	ReleaseHeld(ctx context.Context) (int, error)
+	ReleaseHeld(ctx context.Context, match string) (int, error)
 	Close() error
 }
 
@@ -29,7 +29,7 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return exitBadConfig
 	}
-	usage := "usage: gatewayd outbox --config FILE list [queued|held|sent|failed|suppressed|undelivered] | show ID | retry ID | release --held"
+	usage := "usage: gatewayd outbox --config FILE list [queued|held|sent|failed|suppressed|undelivered] | show ID | retry ID | release --held [--reason TEXT]"
 	if len(rest) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitBadConfig
@@ -73,8 +73,12 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 		}
 		tw.Flush()
 		return exitOK
-	case rest[0] == "release" && len(rest) == 2 && rest[1] == "--held":
-		n, err := q.ReleaseHeld(ctx)
+	case rest[0] == "release" && (len(rest) == 2 || len(rest) == 4 && rest[2] == "--reason") && rest[1] == "--held":
+		match := ""
+		if len(rest) == 4 {
+			match = rest[3]
+		}
+		n, err := q.ReleaseHeld(ctx, match)
 		if err != nil {
 			fmt.Fprintln(stderr, "gatewayd outbox:", err)
 			return exitFailure

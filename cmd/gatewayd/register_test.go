@@ -124,6 +124,9 @@ func TestShadowThenLive(t *testing.T) {
 	if len(o.sink.Messages()) != 0 {
 		t.Fatal("shadow mode sent mail")
 	}
+	if got, code := cmd("outbox", "--config", o.conf, "release", "--held", "--reason", "restored"); code != exitOK || !strings.Contains(got, "0 held mails queued") {
+		t.Fatalf("outbox release --held --reason restored = %d: %s", code, got)
+	}
 	if got, code := cmd("outbox", "--config", o.conf, "release", "--held"); code != exitOK || !strings.Contains(got, "2 held mails queued") {
 		t.Fatalf("outbox release --held = %d: %s", code, got)
 	}

@@ -70,14 +70,15 @@ func (o *OutboxTool) Retry(ctx context.Context, id int64) error {
 	return tx.Commit()
 }
 
-// ReleaseHeld queues every held mail (shadow mode's answers and deadline
-// mails), due now, when the office decides they go out; it returns how
+// ReleaseHeld queues the held mails (shadow mode's answers and deadline
+// mails, those a restore held) whose reason contains match ("": every
+// one), due now, when the office decides they go out; it returns how
 // many. The daemon sends them once it runs live.
-func (o *OutboxTool) ReleaseHeld(ctx context.Context) (int, error) {
+func (o *OutboxTool) ReleaseHeld(ctx context.Context, match string) (int, error) {
 	n := 0
 	err := update(ctx, o.db, time.Now, func(ctx context.Context, t *Tx) error {
 		rows, err := t.tx.QueryContext(ctx, `UPDATE outbox SET state = 'queued', attempts = 0, next_attempt = ?, last_error = '', reason = ''
-			WHERE state = 'held' RETURNING id, message, mailbox`, ts(t.now))
+			WHERE state = 'held' AND instr(reason, ?) > 0 RETURNING id, message, mailbox`, ts(t.now), match)
 		if err != nil {
 			return fmt.Errorf("releasing held mails: %w", err)
 		}
