@@ -47,7 +47,28 @@ func openUnlocked(stateDir, params string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
+	if err := schemaCurrent(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return db, nil
+}
+
+// schemaCurrent refuses a store whose schema is older than this binary's
+// (an upgrade not yet started): the commands would meet missing columns.
+func schemaCurrent(db *sql.DB) error {
+	files, err := migrationFiles()
+	if err != nil {
+		return err
+	}
+	var have sql.NullInt64
+	if err := db.QueryRow(`SELECT max(version) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if want := files[len(files)-1].version; int(have.Int64) < want {
+		return fmt.Errorf("the store's schema is version %d, this gatewayd's is %d: restart the daemon with this binary to migrate it first", have.Int64, want)
+	}
+	return nil
 }
 
 // Close closes the database.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,5 +192,18 @@ func TestPurge_dropsSeenAgainBytes(t *testing.T) {
 	segs, _ := s.Spool().Segments()
 	if len(segs) != 1 {
 		t.Errorf("%d segment files left, want 1", len(segs))
+	}
+}
+
+// TestOpenReader_olderSchema: the commands refuse a store the daemon has
+// not migrated yet, saying so, instead of failing on a missing column.
+func TestOpenReader_olderSchema(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, time.Now())
+	if _, err := s.DB().Exec(`DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenReader(dir); err == nil || !strings.Contains(err.Error(), "restart the daemon with this binary") {
+		t.Fatalf("OpenReader() on an older schema = %v", err)
 	}
 }
