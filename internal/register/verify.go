@@ -127,6 +127,9 @@ func verifyDay(ctx context.Context, rd *store.Reader, stateDir string, d store.R
 	n, purged := 0, 0
 	for _, r := range e.Registrations {
 		got, err := rd.Fingerprint(ctx, r.Message)
+		if errors.Is(err, os.ErrNotExist) { // the nightly compaction moved it meanwhile: read its new place
+			got, err = rd.Fingerprint(ctx, r.Message)
+		}
 		if errors.Is(err, store.ErrPurged) {
 			// The retention removed the bytes; the fingerprint stays in the register.
 			if ok, err := rd.PurgeRecorded(ctx, r.Message); err != nil || !ok {
