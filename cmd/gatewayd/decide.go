@@ -111,14 +111,10 @@ func (d decider) decide(ctx context.Context, tx *store.Tx, key string) (string, 
 	if err != nil {
 		return "", err
 	}
-	if shadow, err := tx.Shadow(ctx); err != nil {
+	if d.cfg, err = inForce(ctx, tx, d.cfg); err != nil {
 		return "", err
-	} else if shadow && !d.cfg.Shadow { // the daemon runs with --shadow: so does this decision
-		c := *d.cfg
-		c.Shadow = true
-		d.cfg = &c
 	}
-	box, ok := mailbox(d.cfg, rec.Mailbox)
+	box, ok := d.cfg.MailboxNamed(rec.Mailbox)
 	if !ok {
 		return "", fmt.Errorf("message %d came to mailbox %q, no longer configured", rec.ID, rec.Mailbox)
 	}
@@ -171,12 +167,15 @@ func (d decider) decide(ctx context.Context, tx *store.Tx, key string) (string, 
 	return said, nil
 }
 
-// mailbox is the configured mailbox of a name.
-func mailbox(cfg *config.Config, name string) (config.Mailbox, bool) {
-	for _, m := range cfg.Mailboxes {
-		if m.Name == name {
-			return m, true
-		}
+// inForce is the configuration as the running daemon has it: in shadow
+// mode when it started so (run --shadow is not in the file), so that a
+// command beside it numbers and holds mail as the daemon does.
+func inForce(ctx context.Context, tx *store.Tx, cfg *config.Config) (*config.Config, error) {
+	shadow, err := tx.Shadow(ctx)
+	if err != nil || !shadow || cfg.Shadow {
+		return cfg, err
 	}
-	return config.Mailbox{}, false
+	c := *cfg
+	c.Shadow = true
+	return &c, nil
 }

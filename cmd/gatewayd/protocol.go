@@ -76,7 +76,11 @@ func cmdProtocol(args []string, stdout, stderr io.Writer) int {
 	err = ct.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
 		switch verb {
 		case "annul":
-			reg, err := register.Annul(ctx, tx, office, cfg, register.Annulment{Protocol: number, By: *by, Reason: *reason, Provvedimento: *act})
+			inforce, err := inForce(ctx, tx, cfg)
+			if err != nil {
+				return err
+			}
+			reg, err := register.Annul(ctx, tx, office, inforce, register.Annulment{Protocol: number, By: *by, Reason: *reason, Provvedimento: *act})
 			done = fmt.Sprintf("protocol %s annulled", reg.Label)
 			return err
 		case "amend":

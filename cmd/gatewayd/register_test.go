@@ -310,3 +310,19 @@ func TestBackupRestore(t *testing.T) {
 		t.Errorf("after restore the sink holds:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// TestCommandsFollowTheDaemonsMode: when the daemon started with
+// --shadow (recorded in the store, not in the file), accept numbers from
+// the shadow sequence and holds its answer, as the daemon would.
+func TestCommandsFollowTheDaemonsMode(t *testing.T) {
+	state, conf := demoState(t)
+	db := testenv.OpenDB(t, state)
+	if _, err := db.Exec(`UPDATE settings SET value = 'shadow' WHERE key = 'mode'`); err != nil {
+		t.Fatal(err)
+	}
+	id := testenv.Int(t, db, `SELECT id FROM messages WHERE reasons LIKE '%use-cassetto%'`)
+	got, code := cmd("accept", strconv.Itoa(id), "--reason", "prova", "--dry-run", "--config", conf)
+	if code != exitOK || !strings.Contains(got, "protocol SHADOW.FE.") || !strings.Contains(got, "held") {
+		t.Fatalf("accept beside a shadow daemon = %d: %s", code, got)
+	}
+}

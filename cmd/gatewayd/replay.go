@@ -65,7 +65,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer rd.Close()
-	changes, total, err := replay(context.Background(), rd, cfg.Mailboxes, r, day)
+	changes, total, err := replay(context.Background(), rd, cfg, r, day)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatewayd replay:", err)
 		return exitFailure
@@ -79,7 +79,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 }
 
 // replay decides again, in memory, every message received since day.
-func replay(ctx context.Context, rd *store.Reader, boxes []config.Mailbox, r *rules.Rules, day time.Time) ([]replayed, int, error) {
+func replay(ctx context.Context, rd *store.Reader, cfg *config.Config, r *rules.Rules, day time.Time) ([]replayed, int, error) {
 	list, err := rd.Messages(ctx, store.Filter{Since: day, Limit: 1 << 30})
 	if err != nil {
 		return nil, 0, err
@@ -87,7 +87,8 @@ func replay(ctx context.Context, rd *store.Reader, boxes []config.Mailbox, r *ru
 	cls := &triage.Rules{Rules: r, PEC: daemon.PECChecker(r)}
 	changes := []replayed{}
 	for _, m := range list {
-		now, why, err := decideAgain(ctx, rd, cls, address(boxes, m.Mailbox), m.ID)
+		box, _ := cfg.MailboxNamed(m.Mailbox)
+		now, why, err := decideAgain(ctx, rd, cls, box.Address, m.ID)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -147,14 +148,4 @@ func printReplay(w io.Writer, changes []replayed, total int, dir, since string) 
 			c.Now, strings.Join(c.NowWhy, ","), clip(c.Subject, 50))
 	}
 	tw.Flush()
-}
-
-// address is the address of a configured mailbox.
-func address(boxes []config.Mailbox, name string) string {
-	for _, b := range boxes {
-		if b.Name == name {
-			return b.Address
-		}
-	}
-	return ""
 }

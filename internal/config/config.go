@@ -112,18 +112,27 @@ type Mailbox struct {
 	Line       int    `yaml:"-"` // where the mailbox stands in the file
 }
 
+// MailboxNamed is the configured mailbox of a name.
+func (c *Config) MailboxNamed(name string) (Mailbox, bool) {
+	if c != nil {
+		for _, m := range c.Mailboxes {
+			if m.Name == name {
+				return m, true
+			}
+		}
+	}
+	return Mailbox{}, false
+}
+
 // Sender is the configured mailbox whose SMTP account sends a mailbox's
 // mail, and its From address (the mailbox's address without an account).
 func (c *Config) Sender(name string) (string, string) {
-	if c != nil {
-		for _, m := range c.Mailboxes {
-			if m.Name == name && m.SMTP != nil {
-				return m.Name, m.SMTP.From
-			}
-			if m.Name == name {
-				return m.Name, m.Address
-			}
-		}
+	m, ok := c.MailboxNamed(name)
+	switch {
+	case ok && m.SMTP != nil:
+		return m.Name, m.SMTP.From
+	case ok:
+		return m.Name, m.Address
 	}
 	return name, ""
 }

@@ -46,13 +46,6 @@ func Annul(ctx context.Context, tx *store.Tx, o *answer.Office, cfg *config.Conf
 	if o == nil || o.Templates == nil {
 		return r, nil
 	}
-	if shadow, err := tx.Shadow(ctx); err != nil {
-		return r, err
-	} else if shadow && !cfg.Shadow { // the daemon runs with --shadow: the mail is held too
-		c := *cfg
-		c.Shadow = true
-		cfg = &c
-	}
 	mail, err := annulmentMail(o, cfg, r, tx.Now())
 	if err != nil {
 		return r, err
@@ -71,7 +64,8 @@ func Annul(ctx context.Context, tx *store.Tx, o *answer.Office, cfg *config.Conf
 func annulmentMail(o *answer.Office, cfg *config.Config, r store.Registration, now time.Time) (store.Mail, error) {
 	mailbox, from := cfg.Sender(r.Mailbox)
 	at := r.At.In(clock.Rome)
-	data := answer.Data{Mailbox: addressOf(cfg, r.Mailbox), Protocol: r.Label, Sender: r.CurrentSender(), Subject: r.CurrentSubject(),
+	box, _ := cfg.MailboxNamed(r.Mailbox)
+	data := answer.Data{Mailbox: box.Address, Protocol: r.Label, Sender: r.CurrentSender(), Subject: r.CurrentSubject(),
 		Received: at.Format("02/01/2006") + " alle " + at.Format("15:04"), MessageID: r.SenderRef,
 		Reason: r.Annulment.Reason, Act: r.Annulment.Provvedimento}
 	msg, err := answer.ComposeNotice(o.Templates, answer.Notice{Template: answer.TplAnnulment, Level: answer.TplAnnulment,
@@ -85,13 +79,4 @@ func annulmentMail(o *answer.Office, cfg *config.Config, r store.Registration, n
 		m.State, m.Reason = store.OutHeld, "shadow mode"
 	}
 	return m, nil
-}
-
-func addressOf(cfg *config.Config, name string) string {
-	for _, m := range cfg.Mailboxes {
-		if m.Name == name {
-			return m.Address
-		}
-	}
-	return name
 }
