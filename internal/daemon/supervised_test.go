@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -22,24 +21,6 @@ import (
 	"gatewayd/internal/testenv"
 	"gatewayd/internal/testenv/gateway"
 )
-
-// syncBuffer is a log sink safe for the daemon's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // queue is the store's outbox queue with a panic or a hang injected into
 // NextAnswer on demand.
@@ -70,7 +51,7 @@ type office struct {
 	q    *queue
 	imap *memimap.Server
 	sink *smtpsink.Sink
-	logs *syncBuffer
+	logs *testenv.LogBuffer
 	http chan net.Addr // where /metrics is served
 }
 
@@ -84,7 +65,7 @@ func startOffice(t *testing.T, grace time.Duration) *office {
 	if err := srv.AddUser("gc", "pw"); err != nil {
 		t.Fatal(err)
 	}
-	o := &office{imap: srv, sink: gateway.StartSink(t), logs: &syncBuffer{}, q: &queue{hung: make(chan struct{}), release: make(chan struct{})},
+	o := &office{imap: srv, sink: gateway.StartSink(t), logs: &testenv.LogBuffer{}, q: &queue{hung: make(chan struct{}), release: make(chan struct{})},
 		http: make(chan net.Addr, 1)}
 	cfg := testenv.Config(t, t.TempDir(), testenv.Mailbox{Name: "gc", Address: "GestioneCredito.Ferrara@inps.it", Addr: srv.Addr,
 		User: "gc", Password: "pw", SMTPAddr: o.sink.Addr, Extra: "    sent_folder: Sent\n"})

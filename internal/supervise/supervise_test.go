@@ -1,42 +1,23 @@
 package supervise
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gatewayd/internal/backoff"
 	"gatewayd/internal/panics"
+	"gatewayd/internal/testenv"
 )
-
-// syncBuffer is a log sink safe for the loops' goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestSupervisor_restartsAfterPanic: a loop that panics twice is started a
 // third time; each panic is counted under its component and logged with
 // the stack of where it happened; the loop's heart is gone once it ends.
 func TestSupervisor_restartsAfterPanic(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	hearts := &Hearts{}
 	s := &Supervisor{Log: slog.New(slog.NewTextHandler(&logs, nil)), Hearts: hearts,
 		Backoff: backoff.Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond}}
@@ -82,7 +63,7 @@ func explode() { panic("boom") }
 // started again after pauses that double: no hot loop.
 func TestSupervisor_backsOff(t *testing.T) {
 	for _, panicking := range []bool{true, false} {
-		var logs syncBuffer
+		var logs testenv.LogBuffer
 		s := &Supervisor{Log: slog.New(slog.NewTextHandler(&logs, nil)), Backoff: backoff.Backoff{Base: 4 * time.Millisecond, Max: time.Second}}
 		ctx, cancel := context.WithCancel(context.Background())
 		runs := 0
