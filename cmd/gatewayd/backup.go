@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"gatewayd/internal/config"
+	"gatewayd/internal/durable"
 	"gatewayd/internal/store"
 )
 
@@ -35,7 +36,7 @@ func cmdBackup(args []string, stdout, stderr io.Writer) int {
 			err = f.Close()
 		}
 		if err == nil {
-			err = os.Rename(file+".part", file)
+			err = durable.Rename(file+".part", file)
 		}
 	}
 	if err != nil {

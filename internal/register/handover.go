@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"gatewayd/internal/durable"
 	"gatewayd/internal/store"
 )
 
@@ -81,7 +82,7 @@ func (p *Producer) handOver(ctx context.Context, d store.RegisterDay) (string, e
 				}
 				return "", fmt.Errorf("conservation already holds a different %s: nothing is overwritten there", target)
 			}
-			if err := writeFile(target, files[src]); err != nil {
+			if err := durable.WriteFile(target, files[src], 0o600); err != nil {
 				return "", err
 			}
 		}

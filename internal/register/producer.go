@@ -2,14 +2,12 @@ package register
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
+	"gatewayd/internal/durable"
 	"gatewayd/internal/store"
 	"gatewayd/internal/supervise"
 )
@@ -76,51 +74,14 @@ func (p *Producer) produceNext(ctx context.Context, tx *store.Tx) (time.Time, bo
 	meta := MetaOf(p.Office(), day, e, csvBytes, last.Day, last.JSONSHA256, tx.Now(), p.Producer)
 	jsonBytes := meta.Encode()
 	csvPath, jsonPath := Paths(p.StateDir, day)
-	if err := writeFile(csvPath, csvBytes); err != nil {
+	if err := durable.WriteFile(csvPath, csvBytes, 0o600); err != nil {
 		return time.Time{}, false, err
 	}
-	if err := writeFile(jsonPath, jsonBytes); err != nil {
+	if err := durable.WriteFile(jsonPath, jsonBytes, 0o600); err != nil {
 		return time.Time{}, false, err
 	}
 	return day, true, tx.RecordRegisterDay(ctx, store.RegisterDay{Day: day, First: meta.First, Last: meta.Last, Count: meta.Count,
 		CSVSHA256: meta.CSVSHA256, JSONSHA256: hexSHA(jsonBytes)})
-}
-
-// writeFile writes data to path durably: a 0600 temporary file synced,
-// renamed over path, and the directory synced. Directories are 0700.
-func writeFile(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err == nil {
-		if _, err = f.Write(data); err == nil {
-			err = f.Sync()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }
 
 // Run produces and hands over at start, then after each midnight and at

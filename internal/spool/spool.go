@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gatewayd/internal/durable"
 	"gatewayd/internal/panics"
 )
 
@@ -287,7 +288,7 @@ func (g *Segment) Commit() error {
 	if err := g.f.Sync(); err != nil {
 		return fmt.Errorf("syncing spool segment: %w", err)
 	}
-	return syncDir(filepath.Dir(g.s.path(g.Name)))
+	return durable.SyncDir(filepath.Dir(g.s.path(g.Name)))
 }
 
 // Size returns the bytes written so far.
@@ -307,18 +308,6 @@ func (g *Segment) Close() error {
 func (g *Segment) Discard() {
 	g.Close()
 	os.Remove(g.s.path(g.Name))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("opening %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }
 
 // Copy writes one whole message into a new committed segment (for tools

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"gatewayd/internal/durable"
+
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -188,7 +190,7 @@ func Restore(r io.Reader, stateDir string) (BackupInfo, int, error) {
 	if err := os.Rename(tmp, stateDir); err != nil {
 		return info, 0, fmt.Errorf("restore: %w", err)
 	}
-	return info, held, syncDir(parent)
+	return info, held, durable.SyncDir(parent)
 }
 
 // unpack writes the archive's members under dir, checked against its manifest.
@@ -273,17 +275,4 @@ func (s *Store) HoldRestored(ctx context.Context, taken time.Time) (int, error) 
 		return addEvents(ctx, t.tx, t.now, 0, "", event{"restored", map[string]any{"backup": ts(taken), "held": n}})
 	})
 	return n, err
-}
-
-// syncDir makes a directory's entries durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("restore: syncing %s: %w", dir, err)
-	}
-	return nil
 }
