@@ -14,7 +14,6 @@ import (
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/deadlines"
-	"gatewayd/internal/mailparse"
 	"gatewayd/internal/rules"
 	"gatewayd/internal/store"
 	"gatewayd/internal/triage"
@@ -118,21 +117,14 @@ func (d decider) decide(ctx context.Context, tx *store.Tx, key string) (string, 
 	if !ok {
 		return "", fmt.Errorf("message %d came to mailbox %q, no longer configured", rec.ID, rec.Mailbox)
 	}
-	f, err := d.tool.OpenStored(rec.Body)
+	now := tx.Now()
+	open := func() (triage.ReadSeekCloser, error) { return d.tool.OpenStored(rec.Body) }
+	dec, facts, err := decideStored(open, rec.Truncated, d.accept != nil, box, daemon.ClassifierFor(d.rules), now)
 	if err != nil {
 		return "", err
 	}
-	facts, problem := mailparse.Inspect(f)
-	f.Close()
-	now := tx.Now()
-	var dec triage.Decision
-	switch {
-	case rec.Truncated || problem != nil && d.accept == nil:
-		return fmt.Sprintf("message %d stays quarantined: its stored bytes cannot be read as a mail", rec.ID), nil
-	default:
-		open := func() (triage.ReadSeekCloser, error) { return d.tool.OpenStored(rec.Body) }
-		dec = daemon.ClassifierFor(d.rules).Classify(triage.Input{Mailbox: box.Name, Address: box.Address, ReceivedAt: now,
-			Facts: facts, Open: open})
+	if dec.Outcome == triage.Quarantined && d.accept == nil {
+		return fmt.Sprintf("message %d stays quarantined (%s): its stored bytes cannot be read as a mail", rec.ID, strings.Join(dec.Reasons, ",")), nil
 	}
 	why := map[string]any{"command": "gatewayd redecide", "rules_dir": d.cfg.RulesDir}
 	if d.accept != nil {

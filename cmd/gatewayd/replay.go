@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,7 +66,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer rd.Close()
-	changes, total, err := replay(context.Background(), rd, cfg, r, day)
+	changes, total, purged, err := replay(context.Background(), rd, cfg, r, day)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatewayd replay:", err)
 		return exitFailure
@@ -75,52 +76,71 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	printReplay(stdout, changes, total, *dir, *since)
+	if purged > 0 {
+		fmt.Fprintf(stdout, "(%d of them not decided again: the retention removed their bytes)\n", purged)
+	}
 	return exitOK
 }
 
-// replay decides again, in memory, every message received since day.
-func replay(ctx context.Context, rd *store.Reader, cfg *config.Config, r *rules.Rules, day time.Time) ([]replayed, int, error) {
+// replay decides again, in memory, every message received since day
+// whose bytes are kept; it returns the changes, how many messages it
+// read, and how many of them the retention had purged.
+func replay(ctx context.Context, rd *store.Reader, cfg *config.Config, r *rules.Rules, day time.Time) ([]replayed, int, int, error) {
 	list, err := rd.Messages(ctx, store.Filter{Since: day, Limit: 1 << 30})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	cls := &triage.Rules{Rules: r, PEC: daemon.PECChecker(r)}
+	purged := 0
+	cls := daemon.ClassifierFor(r)
 	changes := []replayed{}
 	for _, m := range list {
 		box, _ := cfg.MailboxNamed(m.Mailbox)
-		now, why, err := decideAgain(ctx, rd, cls, box.Address, m.ID)
-		if err != nil {
-			return nil, 0, err
+		f, _, truncated, err := rd.Stored(ctx, m.ID)
+		if errors.Is(err, store.ErrPurged) {
+			purged++
+			continue
 		}
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		f.Close()
+		open := func() (triage.ReadSeekCloser, error) {
+			r, _, _, err := rd.Stored(ctx, m.ID)
+			return r, err
+		}
+		d, _, err := decideStored(open, truncated, false, box, cls, m.ReceivedAt)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		now, why := string(d.Outcome), d.Reasons
 		if now != m.Outcome || strings.Join(why, ",") != strings.Join(m.Reasons, ",") {
 			changes = append(changes, replayed{ID: m.ID, Protocol: m.Protocol, Mailbox: m.Mailbox, Was: m.Outcome, WasWhy: m.Reasons,
 				Now: now, NowWhy: why, Subject: m.Subject})
 		}
 	}
-	return changes, len(list), nil
+	return changes, len(list), purged, nil
 }
 
-// decideAgain reads a message's stored bytes and decides it as the daemon
-// would have, at the time it arrived.
-func decideAgain(ctx context.Context, rd *store.Reader, cls triage.Classifier, address string, id int64) (string, []string, error) {
-	f, received, truncated, err := rd.Stored(ctx, id)
+// decideStored decides a stored message as the daemon would for box at
+// a time: quarantined when its bytes were cut at the size cap or cannot be
+// read as a mail, unless force (an operator's acceptance) classifies
+// what can be read all the same. open reopens the bytes.
+func decideStored(open func() (triage.ReadSeekCloser, error), truncated, force bool, box config.Mailbox, cls triage.Classifier,
+	at time.Time) (triage.Decision, mailparse.Facts, error) {
+	f, err := open()
 	if err != nil {
-		return "", nil, err
+		return triage.Decision{}, mailparse.Facts{}, err
 	}
-	defer f.Close()
 	facts, problem := mailparse.Inspect(f)
+	f.Close()
 	switch {
-	case truncated:
-		return string(triage.Quarantined), []string{mailparse.ReasonOverSizeCap}, nil
-	case problem != nil:
-		return string(triage.Quarantined), []string{problem.Reason}, nil
+	case truncated && !force:
+		return triage.Decision{Outcome: triage.Quarantined, Reasons: []string{mailparse.ReasonOverSizeCap}}, facts, nil
+	case problem != nil && !force:
+		return triage.Decision{Outcome: triage.Quarantined, Reasons: []string{problem.Reason}}, facts, nil
 	}
-	open := func() (triage.ReadSeekCloser, error) {
-		r, _, _, err := rd.Stored(ctx, id)
-		return r, err
-	}
-	d := cls.Classify(triage.Input{Address: address, ReceivedAt: received, Facts: facts, Open: open})
-	return string(d.Outcome), d.Reasons, nil
+	d := cls.Classify(triage.Input{Mailbox: box.Name, Address: box.Address, ReceivedAt: at, Facts: facts, Open: open})
+	return d, facts, nil
 }
 
 func printReplay(w io.Writer, changes []replayed, total int, dir, since string) {
