@@ -33,6 +33,7 @@ import (
 	"gatewayd/internal/supervise"
 	"gatewayd/internal/triage"
 	"gatewayd/internal/version"
+	"gatewayd/internal/workdays"
 )
 
 // Daemon is a configured, running gatewayd.
@@ -131,18 +132,18 @@ func (d *Daemon) Current() *config.Config {
 }
 
 // lateHandovers are the pending days whose handover is past the working
-// day after them (Monday to Friday without rules).
+// day after them (the national calendar without rules, as the report's).
 func (d *Daemon) lateHandovers(pending []store.RegisterDay, now time.Time) []store.RegisterDay {
-	next := func(day time.Time) time.Time {
-		for day = day.AddDate(0, 0, 1); day.Weekday() == time.Saturday || day.Weekday() == time.Sunday; day = day.AddDate(0, 0, 1) {
-		}
-		return day
-	}
+	cal := nationalCalendar
 	if r := d.office.Load().Rules; r != nil {
-		next = r.Calendar.NextWorkday
+		cal = r.Calendar
 	}
-	return register.Late(pending, next, now)
+	return register.Late(pending, cal.NextWorkday, now)
 }
+
+// nationalCalendar is the working-day calendar without an office's rules:
+// Monday to Friday less Italy's national holidays.
+var nationalCalendar = workdays.New(workdays.Options{})
 
 // Register returns the producer of the daily registers (the demo runs it
 // on a simulated clock).

@@ -300,7 +300,7 @@ func (s *Scheduler) notice(ctx context.Context, tx *store.Tx, o *answer.Office, 
 	data := answer.Data{Mailbox: m.Address, Protocol: c.Protocol, Sender: c.Sender, Subject: f.Subject,
 		CodiceFiscale: f.CodiceFiscale, MessageID: f.MessageID, LevelsSent: sent,
 		Received: f.ReceivedAt.In(clock.Rome).Format("02/01/2006") + " alle " + f.ReceivedAt.In(clock.Rome).Format("15:04"),
-		Due:      c.Due.Format("02/01/2006"), DaysLate: workdaysBetween(o.Rules, c.Due, clock.Day(now)),
+		Due:      c.Due.Format("02/01/2006"), DaysLate: o.Rules.Calendar.Between(c.Due, now),
 		Opened: openedDay(c).Format("02/01/2006")}
 	msg, err := answer.ComposeNotice(o.Templates, answer.Notice{Template: st.Template, Level: st.Level.Name,
 		OfficeName: o.Rules.Office.Name, OfficeCode: o.Rules.Office.Code, From: from, To: st.To, Cc: st.Cc, Data: data, Now: now})
@@ -329,15 +329,6 @@ func openedDay(c store.Case) time.Time {
 		return c.AnchorDay
 	}
 	return c.ReceivedDay
-}
-
-// workdaysBetween counts the working days after from up to to.
-func workdaysBetween(r *rules.Rules, from, to time.Time) int {
-	n := 0
-	for d := r.Calendar.NextWorkday(from); !d.After(to) && n < 1000; d = r.Calendar.NextWorkday(d) {
-		n++
-	}
-	return n
 }
 
 // Recompute dates open cases again after the calendar changed (a closure

@@ -61,7 +61,7 @@ func Resume(ctx context.Context, tx *store.Tx, r *rules.Rules, c store.Case, now
 	}
 	a := anchorsOf(c)
 	if r.Deadlines != nil && r.Deadlines.WaitPausesClock {
-		waited := workdaysBetween(r, c.AnchorDay, r.Calendar.ReceiptDay(now))
+		waited := r.Calendar.Between(c.AnchorDay, r.Calendar.ReceiptDay(now))
 		a.Due = r.Calendar.AddWorkdays(c.Due, waited)
 		if err := tx.SetDue(ctx, c, a.Due, time.Time{}, waited); err != nil {
 			return err
