@@ -19,12 +19,8 @@ type Source interface {
 	CaseSpans(ctx context.Context, from, to time.Time) ([]store.CaseSpan, error)
 	LadderMails(ctx context.Context, from, to time.Time) ([]store.LadderMail, error)
 	DelayRounds(ctx context.Context) ([]store.DelayRound, error)
-	Annulments(ctx context.Context, from, to time.Time) ([]store.ReportAnnulment, bool, error)
+	Annulments(ctx context.Context, from, to time.Time) ([]store.ReportAnnulment, error)
 }
-
-// UnknownMailbox holds the annulments of protocol numbers this store
-// does not know.
-const UnknownMailbox = "(unknown protocol)"
 
 // Mailbox is a configured mailbox: its name (as the store records it)
 // and its address.
@@ -69,16 +65,15 @@ type Figures struct {
 
 // Compliance is the report: per mailbox and period, and in total.
 type Compliance struct {
-	Office          string
-	From, To        time.Time
-	By              string
-	Generated       time.Time
-	Periods         []Period
-	Mailboxes       []Mailbox
-	Rows            [][]Figures // [mailbox][period]
-	AnnulmentsKnown bool        // the store records annulments
-	RepeatedDelays  int
-	Flagged         []Flagged // senders flagged at the span's end
+	Office         string
+	From, To       time.Time
+	By             string
+	Generated      time.Time
+	Periods        []Period
+	Mailboxes      []Mailbox
+	Rows           [][]Figures // [mailbox][period]
+	RepeatedDelays int
+	Flagged        []Flagged // senders flagged at the span's end
 }
 
 // Flagged is a sender flagged for repeated delays (REQUIREMENTS D3,
@@ -289,15 +284,11 @@ func (b *builder) delays(ctx context.Context, _, to time.Time) error {
 }
 
 func (b *builder) annulments(ctx context.Context, from, to time.Time) error {
-	as, known, err := b.src.Annulments(ctx, from, to)
+	as, err := b.src.Annulments(ctx, from, to)
 	if err != nil {
 		return err
 	}
-	b.c.AnnulmentsKnown = known
 	for _, a := range as {
-		if a.Mailbox == "" {
-			a.Mailbox = UnknownMailbox
-		}
 		if f := b.at(a.Mailbox, a.At); f != nil {
 			f.Annulments++
 		}

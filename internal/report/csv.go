@@ -38,10 +38,7 @@ func csvRow(c *Compliance, mb Mailbox, per Period, f Figures) []string {
 	if v, ok := f.P90(); ok {
 		p90 = n(v)
 	}
-	annulments := ""
-	if c.AnnulmentsKnown {
-		annulments = n(f.Annulments)
-	}
+	annulments := n(f.Annulments)
 	return []string{mb.Name, mb.Address, per.Label, per.First.Format(time.DateOnly), per.Last.Format(time.DateOnly),
 		n(f.Received), n(f.Protocolled), n(f.FollowUps), n(f.Refused), f.reasonList(), n(f.Ignored), n(f.Quarantined),
 		n(f.InTime), n(f.Late), n(f.Open), n(f.Overdue), n(f.Solleciti), n(f.Escalations), median, p90,

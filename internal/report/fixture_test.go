@@ -176,50 +176,20 @@ func (o *office) lateRound(protocol string, asked, due time.Time) {
 	})
 }
 
-// schemaHas reports whether the store's schema has what a count query
-// counts (a table or column of a later migration).
-func (o *office) schemaHas(count string) bool {
-	o.t.Helper()
-	var n int
-	if err := o.s.DB().QueryRow(count).Scan(&n); err != nil {
-		o.t.Fatal(err)
-	}
-	return n > 0
-}
-
-// hasAnnulments reports whether the store's migrations made the
-// annulments table (the register's migration, 0005).
-func (o *office) hasAnnulments() bool {
-	return o.schemaHas(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'annulments'`)
-}
-
-// annul records an annulment as the register's migration's table holds
-// it, creating the table as it is there (without its foreign key) on a
-// store before it.
+// annul annuls a registration through the store, at at.
 func (o *office) annul(protocol string, at time.Time) {
 	o.t.Helper()
-	db := o.s.DB()
-	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS annulments (protocol TEXT NOT NULL PRIMARY KEY, at TEXT NOT NULL,
-		by TEXT NOT NULL, reason TEXT NOT NULL, provvedimento TEXT NOT NULL)`); err != nil {
-		o.t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO annulments VALUES (?, ?, 'operator', 'duplicate', 'n. 1/2026')`, protocol,
-		at.UTC().Format(time.RFC3339)); err != nil {
-		o.t.Fatal(err)
-	}
+	o.update(at, protocol, func(ctx context.Context, tx *store.Tx, c store.Case) error {
+		_, err := tx.Annul(ctx, protocol, "operator", "duplicate", "n. 1/2026")
+		return err
+	})
 }
 
 // shadowNumber records an accepted message numbered in shadow mode's
-// register, as the register's migration keeps it (adding the register
-// column on a store before it): a message row and its protocols row.
+// register: a message row and its protocols row.
 func (o *office) shadowNumber(mailbox string, at time.Time) {
 	o.t.Helper()
 	db := o.s.DB()
-	if !o.schemaHas(`SELECT count(*) FROM pragma_table_info('protocols') WHERE name = 'register'`) {
-		if _, err := db.Exec(`ALTER TABLE protocols ADD COLUMN register TEXT NOT NULL DEFAULT 'protocollo'`); err != nil {
-			o.t.Fatal(err)
-		}
-	}
 	stamp := at.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
 	res, err := db.Exec(`INSERT INTO messages (sha256, spool_segment, spool_offset, size, stored_size, message_id, mailbox,
 		received_at, recorded_at, outcome) SELECT 'shadow', spool_segment, 0, 1, 1, 'shadow@example.it', ?, ?, ?, 'accepted'

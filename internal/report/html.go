@@ -26,7 +26,6 @@ type htmlPage struct {
 	Mailboxes                          []htmlMailbox
 	Flagged                            []Flagged
 	RepeatedDelays                     int
-	AnnulmentsKnown                    bool
 	To                                 string
 }
 
@@ -49,7 +48,7 @@ var periodHeads = []string{"Recv.", "Prot.", "Follow-ups", "Refused", "Ignored",
 // charts, a table per mailbox, the flagged senders and how to read it.
 func HTML(w io.Writer, c *Compliance) error {
 	pg := htmlPage{Office: c.Office, By: c.By, Heads: periodHeads, Flagged: c.Flagged, RepeatedDelays: c.RepeatedDelays,
-		AnnulmentsKnown: c.AnnulmentsKnown, To: c.To.Format("02/01/2006"),
+		To:        c.To.Format("02/01/2006"),
 		Span:      c.From.Format("02/01/2006") + " – " + c.To.Format("02/01/2006"),
 		Generated: c.Generated.In(clock.Rome).Format("02/01/2006 15:04"),
 		Charts:    []svgChart{activityChart(c), refusalsChart(c), replyChart(c)}}
@@ -113,9 +112,6 @@ func inTimeShare(f Figures) string {
 }
 
 func annulled(c *Compliance, f Figures) string {
-	if !c.AnnulmentsKnown {
-		return "-"
-	}
 	return strconv.Itoa(f.Annulments)
 }
 

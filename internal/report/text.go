@@ -47,9 +47,6 @@ func Text(w io.Writer, c *Compliance) error {
 	}
 	tw.Flush()
 	textFlagged(w, c)
-	if !c.AnnulmentsKnown {
-		fmt.Fprintln(w, "\nAnnulments: this store does not record them yet (ANNUL shows -).")
-	}
 	_, err := fmt.Fprint(w, "\n"+legend)
 	return err
 }
@@ -78,11 +75,7 @@ func textCells(c *Compliance, f Figures) string {
 		b.WriteString(strconv.Itoa(v) + "\t")
 	}
 	b.WriteString(MedianText(f) + "\t" + P90Text(f) + "\t" + strconv.Itoa(f.Flagged) + "\t")
-	if c.AnnulmentsKnown {
-		b.WriteString(strconv.Itoa(f.Annulments) + "\t")
-	} else {
-		b.WriteString("-\t")
-	}
+	b.WriteString(strconv.Itoa(f.Annulments) + "\t")
 	return b.String()
 }
 

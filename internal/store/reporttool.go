@@ -36,19 +36,10 @@ type Intake struct {
 	FollowUp    bool // accepted as a follow-up of an open case
 }
 
-// Intake returns the messages received in [from, to). Where protocols
-// carry their register (from the register's migration on), only numbers
-// of the live register count as protocolled: shadow mode's do not.
+// Intake returns the messages received in [from, to). Only numbers of the
+// live register count as protocolled: shadow mode's do not.
 func (r *ReportTool) Intake(ctx context.Context, from, to time.Time) ([]Intake, error) {
-	numbered := "p.label IS NOT NULL"
-	registers, err := r.has(ctx, `SELECT count(*) FROM pragma_table_info('protocols') WHERE name = 'register'`)
-	if err != nil {
-		return nil, err
-	}
-	if registers {
-		numbered = "coalesce(p.register = 'protocollo', 0)"
-	}
-	rows, err := r.db.QueryContext(ctx, `SELECT m.mailbox, m.received_at, m.outcome, m.reasons, `+numbered+`,
+	rows, err := r.db.QueryContext(ctx, `SELECT m.mailbox, m.received_at, m.outcome, m.reasons, coalesce(p.register = 'protocollo', 0),
 		coalesce(json_extract(m.decision, '$.follows_up'), '') != '' FROM messages m LEFT JOIN protocols p ON p.message = m.id WHERE m.received_at >= ? AND m.received_at < ?`, ts(from), ts(to))
 	if err != nil {
 		return nil, fmt.Errorf("reading messages: %w", err)
@@ -172,47 +163,28 @@ func (r *ReportTool) DelayRounds(ctx context.Context) ([]DelayRound, error) {
 
 // ReportAnnulment is a protocol number annulled, as the report counts it.
 type ReportAnnulment struct {
-	Mailbox string // of the protocolled message; '' when the number is unknown here
+	Mailbox string // of the protocolled message
 	At      time.Time
 }
 
-// Annulments returns the annulments recorded in [from, to); known is
-// false when the store has no annulments table (a store before the
-// migration that adds it).
-func (r *ReportTool) Annulments(ctx context.Context, from, to time.Time) (out []ReportAnnulment, known bool, err error) {
-	if known, err = r.has(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'annulments'`); !known || err != nil {
-		return nil, false, err
-	}
-	// at is RFC 3339 UTC, written by another hand than ts(): compared as
-	// instants, not as text.
-	rows, err := r.db.QueryContext(ctx, `SELECT coalesce(m.mailbox, ''), a.at FROM annulments a
-		LEFT JOIN protocols p ON p.label = a.protocol LEFT JOIN messages m ON m.id = p.message`)
+// Annulments returns the annulments of live registrations made in [from, to).
+func (r *ReportTool) Annulments(ctx context.Context, from, to time.Time) ([]ReportAnnulment, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT m.mailbox, a.at FROM annulments a
+		JOIN protocols p ON p.label = a.protocol JOIN messages m ON m.id = p.message
+		WHERE p.register = 'protocollo' AND a.at >= ? AND a.at < ? ORDER BY a.at`, ts(from), ts(to))
 	if err != nil {
-		return nil, true, fmt.Errorf("reading annulments: %w", err)
+		return nil, fmt.Errorf("reading annulments: %w", err)
 	}
 	defer rows.Close()
+	var out []ReportAnnulment
 	for rows.Next() {
 		var a ReportAnnulment
 		var at string
 		if err := rows.Scan(&a.Mailbox, &at); err != nil {
-			return nil, true, fmt.Errorf("reading annulments: %w", err)
+			return nil, fmt.Errorf("reading annulments: %w", err)
 		}
-		if a.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, true, fmt.Errorf("annulment at %q: %w", at, err)
-		}
-		if !a.At.Before(from) && a.At.Before(to) {
-			out = append(out, a)
-		}
+		a.At = parseTS(at)
+		out = append(out, a)
 	}
-	return out, true, rows.Err()
-}
-
-// has reports whether a count of the schema is above zero: what a store
-// before a migration lacks.
-func (r *ReportTool) has(ctx context.Context, count string) (bool, error) {
-	var n int
-	if err := r.db.QueryRowContext(ctx, count).Scan(&n); err != nil {
-		return false, fmt.Errorf("reading the schema: %w", err)
-	}
-	return n > 0, nil
+	return out, rows.Err()
 }
