@@ -16,7 +16,7 @@ var CSVHeader = []string{"mailbox", "address", "period", "period_start", "period
 
 // CSV writes the report as CSV (RFC 4180): the header, then one row per
 // mailbox and period. The reply-time columns are empty without answers;
-// annulments is empty when the store does not record them.
+// annulments counts the period's annulments of live registrations.
 func CSV(w io.Writer, c *Compliance) error {
 	cw := csv.NewWriter(w)
 	cw.Write(CSVHeader)
