@@ -72,10 +72,7 @@ func cmdCases(args []string, stdout, stderr io.Writer) int {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROTOCOL\tMAILBOX\tRECEIVED\tDUE\tSTATE\tLEVEL\tNEXT STEP\tSENDER")
 	for _, c := range rows {
-		state := c.State
-		if c.Outcome != "" && c.Outcome != c.State {
-			state += " (" + c.Outcome + ")"
-		}
+		state := stateText(c.State, c.Outcome)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Protocol, c.Mailbox, c.Received, c.Due, state, dash(c.Level), dash(c.NextStep), c.Sender)
 	}
 	tw.Flush()
@@ -90,6 +87,14 @@ func rowOf(r *rules.Rules, c store.Case) caseRow {
 		row.NextStep = c.NextStepAt.In(clock.Rome).Format("2006-01-02 15:04")
 	}
 	return row
+}
+
+// stateText is a case's state with its outcome when that says more.
+func stateText(state, outcome string) string {
+	if outcome != "" && outcome != state {
+		return state + " (" + outcome + ")"
+	}
+	return state
 }
 
 func dash(s string) string {
@@ -112,6 +117,12 @@ func cmdCase(args []string, stdout, stderr io.Writer) int {
 		return exitBadConfig
 	}
 	verb, protocol := rest[0], rest[1]
+	switch verb {
+	case "show", "close", "wait", "forward":
+	default:
+		fmt.Fprintf(stderr, "gatewayd case: unknown verb %q\n%s\n", verb, usage)
+		return exitBadConfig
+	}
 	fs := flag.NewFlagSet("case", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	outcome := fs.String("outcome", "", "answered, unsatisfactory or withdrawn")
@@ -187,9 +198,9 @@ func showCase(cfg *config.Config, r *rules.Rules, ct *store.CaseTool, protocol s
 		}
 		sender += ")"
 	}
-	fmt.Fprintf(stdout, "case:        %s\nmailbox:     %s (%s)\nsender:      %s\nreceived:    %s\ndue:         %s\nstate:       %s %s\n"+
+	fmt.Fprintf(stdout, "case:        %s\nmailbox:     %s (%s)\nsender:      %s\nreceived:    %s\ndue:         %s\nstate:       %s\n"+
 		"ladder:      %s, level %s, next step %s\nappointment: %s\n\n", c.Protocol, c.Mailbox, c.Address, sender, row.Received, row.Due,
-		c.State, c.Outcome, row.Ladder, dash(c.Level), dash(row.NextStep), appointment(row.Appointment, c))
+		stateText(c.State, c.Outcome), row.Ladder, dash(c.Level), dash(row.NextStep), appointment(row.Appointment, c))
 	for _, s := range steps {
 		kind := "sent"
 		if s.Skipped {

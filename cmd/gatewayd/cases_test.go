@@ -45,7 +45,7 @@ func TestCaseCommands(t *testing.T) {
 	if got, code := cmd("case", "close", open, "--outcome", "unsatisfactory", "--config", conf); code != exitOK {
 		t.Errorf("case close = %d: %s", code, got)
 	}
-	if show, _ := cmd("case", "--config", conf, "show", open); !strings.Contains(show, "closed unsatisfactory") ||
+	if show, _ := cmd("case", "--config", conf, "show", open); !strings.Contains(show, "closed (unsatisfactory)") ||
 		!strings.Contains(show, "eligible (closed as unsatisfactory)") {
 		t.Errorf("after case close:\n%s", show)
 	}

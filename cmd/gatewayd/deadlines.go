@@ -41,7 +41,7 @@ func cmdDeadlines(args []string, stdout, stderr io.Writer) int {
 	}
 	t, err := time.Parse(time.RFC3339, *at)
 	if err != nil {
-		fmt.Fprintf(stderr, "gatewayd deadlines: --at %q: %v\n", *at, err)
+		fmt.Fprintf(stderr, "gatewayd deadlines: --at %q: write it as RFC 3339, e.g. 2026-11-23T10:00:00+01:00\n", *at)
 		return exitBadConfig
 	}
 	r, err := rules.Load(*dir)

@@ -11,6 +11,7 @@ import (
 
 	"gatewayd/internal/clock"
 	"gatewayd/internal/store"
+	"gatewayd/internal/triage"
 )
 
 // cmdMessages lists messages: gatewayd messages --config FILE list
@@ -22,11 +23,11 @@ func cmdMessages(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return exitBadConfig
 	}
-	usage := "usage: gatewayd messages --config FILE list [--mailbox NAME] [--outcome O] [--reason R] [--from ADDR] [--cf CODE] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]"
+	usage := "usage: gatewayd messages --config FILE list [--mailbox NAME|ADDRESS] [--outcome O] [--reason R] [--from ADDR] [--cf CODE] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]"
 	fs := flag.NewFlagSet("messages list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f store.Filter
-	fs.StringVar(&f.Mailbox, "mailbox", "", "configured mailbox name")
+	fs.StringVar(&f.Mailbox, "mailbox", "", "configured mailbox: its name or its address")
 	fs.StringVar(&f.Outcome, "outcome", "", "accepted, refused, ignored or quarantined")
 	fs.StringVar(&f.Reason, "reason", "", "a reason code")
 	fs.StringVar(&f.From, "from", "", "the sender's address, or part of it")
@@ -36,6 +37,20 @@ func cmdMessages(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "one JSON array")
 	if len(rest) == 0 || rest[0] != "list" || fs.Parse(rest[1:]) != nil || fs.NArg() != 0 {
 		fmt.Fprintln(stderr, usage)
+		return exitBadConfig
+	}
+	if f.Mailbox != "" {
+		m, ok := cfg.FindMailbox(f.Mailbox)
+		if !ok {
+			fmt.Fprintf(stderr, "gatewayd messages: --mailbox %q is no configured mailbox (its name or its address)\n", f.Mailbox)
+			return exitBadConfig
+		}
+		f.Mailbox = m.Name
+	}
+	switch triage.Outcome(f.Outcome) {
+	case "", triage.Accepted, triage.Refused, triage.Ignored, triage.Quarantined:
+	default:
+		fmt.Fprintf(stderr, "gatewayd messages: --outcome %q: accepted, refused, ignored or quarantined\n", f.Outcome)
 		return exitBadConfig
 	}
 	for _, d := range []struct {

@@ -48,6 +48,12 @@ func cmdOutbox(args []string, stdout, stderr io.Writer) int {
 		if len(rest) == 2 {
 			state = rest[1]
 		}
+		switch state {
+		case "", store.OutQueued, store.OutHeld, store.OutSent, store.OutFailed, store.OutSuppressed, "undelivered":
+		default:
+			fmt.Fprintln(stderr, usage)
+			return exitBadConfig
+		}
 		items, err := q.List(ctx, state, 200)
 		if err != nil {
 			fmt.Fprintln(stderr, "gatewayd outbox:", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"time"
 
 	"gatewayd/internal/answer"
@@ -51,6 +52,10 @@ func cmdProtocol(args []string, stdout, stderr io.Writer) int {
 	subject := fs.String("subject", "", "amend: the corrected subject")
 	if fs.Parse(rest[2:]) != nil || fs.NArg() != 0 {
 		fmt.Fprint(stderr, protocolUsage)
+		return exitBadConfig
+	}
+	if msg := protocolArgs(verb, number, *reason, *act, *sender, *subject); msg != "" {
+		fmt.Fprintf(stderr, "gatewayd protocol %s: %s\n%s", verb, msg, protocolUsage)
 		return exitBadConfig
 	}
 	ctx := context.Background()
@@ -110,6 +115,29 @@ func cmdProtocol(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, done)
 	return exitOK
+}
+
+// protocolArgs says what is wrong with a verb's arguments ("": nothing):
+// usage errors, told before anything is opened.
+func protocolArgs(verb, number, reason, act, sender, subject string) string {
+	switch verb {
+	case "show":
+	case "annul":
+		if strings.TrimSpace(reason) == "" || strings.TrimSpace(act) == "" {
+			return "give --reason and --provvedimento"
+		}
+	case "amend":
+		if (sender == "") == (subject == "") || strings.TrimSpace(reason) == "" {
+			return "give --sender or --subject, and --reason"
+		}
+	case "start-at":
+		if n, err := strconv.Atoi(number); err != nil || n < 1 {
+			return fmt.Sprintf("%q: give the first number, 1 or more", number)
+		}
+	default:
+		return fmt.Sprintf("unknown verb %q", verb)
+	}
+	return ""
 }
 
 // showRegistration prints a registration as the register holds it.

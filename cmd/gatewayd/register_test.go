@@ -249,7 +249,7 @@ func TestRegistroCommands(t *testing.T) {
 	if got, code := cmd("registro", "--config", conf, "show", first); code != exitOK || strings.Count(got, "registration  INPS.FE.") != 4 {
 		t.Errorf("registro show %s = %d:\n%s", first, code, got)
 	}
-	if got, _ := cmd("registro", "list", "--config", conf); !strings.Contains(got, first+"  4") || !strings.Contains(got, "done") {
+	if got, _ := cmd("registro", "list", "--config", conf); !strings.Contains(got, first+"  4") || !strings.Contains(got, "kept in state_dir") {
 		t.Errorf("registro list:\n%s", got)
 	}
 	if got, code := cmd("registro", "-h"); code != exitOK || !strings.Contains(got, "verify") {

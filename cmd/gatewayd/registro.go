@@ -77,8 +77,12 @@ func cmdRegistro(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "registro verify: no daily register produced yet")
 			return exitOK
 		}
-		fmt.Fprintf(stdout, "registro verify: %d days from %s to %s, chain intact, %d fingerprints match\n",
-			v.Days, v.From.Format(time.DateOnly), v.To.Format(time.DateOnly), v.Fingerprints)
+		checked := fmt.Sprintf("%d fingerprints match", v.Fingerprints)
+		if v.Fingerprints == 0 && v.Purged == 0 {
+			checked = "no registration in these days"
+		}
+		fmt.Fprintf(stdout, "registro verify: %d days from %s to %s, chain intact, %s\n",
+			v.Days, v.From.Format(time.DateOnly), v.To.Format(time.DateOnly), checked)
 		if v.Purged > 0 {
 			fmt.Fprintf(stdout, "  (%d registered messages' bytes were removed by the retention: their fingerprints stay in the register)\n", v.Purged)
 		}
@@ -102,14 +106,26 @@ func cmdRegistro(args []string, stdout, stderr io.Writer) int {
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "DAY\tCOUNT\tFIRST\tLAST\tHANDOVER")
+		kept := cfg.Register.HandoverDir == "" && len(cfg.Register.HandoverCommand) == 0
 		for _, d := range days {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", d.Day.Format(time.DateOnly), d.Count, dash(d.First), dash(d.Last), handover(d))
+			h := handover(d)
+			if kept && !d.HandedAt.IsZero() {
+				h = "kept in state_dir (no handover configured)"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", d.Day.Format(time.DateOnly), d.Count, dash(d.First), dash(d.Last), h)
 		}
 		tw.Flush()
 		return exitOK
 	}
 	fmt.Fprint(stderr, registroUsage)
 	return exitBadConfig
+}
+
+func firstDay(days []store.RegisterDay) string {
+	if len(days) == 0 {
+		return ""
+	}
+	return ", on " + days[0].Day.Format(time.DateOnly)
 }
 
 func handover(d store.RegisterDay) string {
@@ -128,6 +144,12 @@ func showRegisterDay(ctx context.Context, rd *store.Reader, stateDir string, day
 	csvPath, jsonPath := register.Paths(stateDir, day)
 	b, err := os.ReadFile(csvPath)
 	if errors.Is(err, os.ErrNotExist) {
+		if days, err := rd.RegisterDays(ctx); err == nil && day.Before(clock.Day(time.Now())) &&
+			(len(days) == 0 || day.Before(days[0].Day)) {
+			fmt.Fprintf(stdout, "daily register %s: none — the register starts with the first live registration%s\n",
+				day.Format(time.DateOnly), firstDay(days))
+			return exitOK
+		}
 		e, err := rd.RegisterEntries(ctx, day)
 		if err != nil {
 			fmt.Fprintln(stderr, "gatewayd registro:", err)

@@ -34,6 +34,12 @@ func cmdTriage(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitBadConfig
 	}
+	if *at != "" {
+		if _, err := time.Parse(time.RFC3339, *at); err != nil {
+			fmt.Fprintf(stderr, "gatewayd triage: --at %q: write it as RFC 3339, e.g. 2026-11-23T10:00:00+01:00\n", *at)
+			return exitBadConfig
+		}
+	}
 	if _, ok := r.Mailbox(*mailbox); !ok {
 		fmt.Fprintf(stderr, "gatewayd triage: %s is not a mailbox of %s\n", *mailbox, *dir)
 		return exitBadConfig

@@ -124,6 +124,20 @@ func (c *Config) MailboxNamed(name string) (Mailbox, bool) {
 	return Mailbox{}, false
 }
 
+// FindMailbox is the configured mailbox a name or an address (any case)
+// stands for: what operators may type.
+func (c *Config) FindMailbox(nameOrAddress string) (Mailbox, bool) {
+	if m, ok := c.MailboxNamed(nameOrAddress); ok {
+		return m, true
+	}
+	for _, m := range c.Mailboxes {
+		if strings.EqualFold(m.Address, nameOrAddress) {
+			return m, true
+		}
+	}
+	return Mailbox{}, false
+}
+
 // Sender is the configured mailbox whose SMTP account sends a mailbox's
 // mail, and its From address (the mailbox's address without an account).
 func (c *Config) Sender(name string) (string, string) {

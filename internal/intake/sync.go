@@ -177,6 +177,37 @@ func (s *session) listNew(last uint32) ([]newMsg, error) {
 	return out, nil
 }
 
+// guardedFollowup is the watcher's Followup with a panic contained to its
+// message: the message is recorded all the same, with no answer and no
+// case (the panic is logged with its stack and counted), and the mailbox
+// goes on — a poisoned message must not block the ones behind it.
+func (s *session) guardedFollowup(r store.Result, it store.Item) (f store.Followup) {
+	if s.w.Followup == nil {
+		return store.Followup{}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			panics.Recovered(s.log, "followup", "panic composing a message's answer or case: recorded without them", v,
+				"uid", r.UID, "message_id", it.Facts.MessageID)
+			f = store.Followup{}
+		}
+	}()
+	f = s.w.Followup(r, it)
+	if then := f.Then; then != nil {
+		f.Then = func(ctx context.Context, tx *store.Tx) (err error) {
+			defer func() {
+				if v := recover(); v != nil {
+					panics.Recovered(s.log, "followup", "panic applying a follow-up to its case: recorded without it", v,
+						"uid", r.UID, "message_id", it.Facts.MessageID)
+					err = nil
+				}
+			}()
+			return tx.Isolated(ctx, func() error { return then(ctx, tx) })
+		}
+	}
+	return f
+}
+
 // commitBatch inspects, classifies and records a fetched batch, commits
 // it, and only then moves the messages out of the watched folder.
 func (s *session) commitBatch(ctx context.Context, f fetched) error {
@@ -189,11 +220,21 @@ func (s *session) commitBatch(ctx context.Context, f fetched) error {
 		return err
 	}
 	t2 := time.Now()
-	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items), s.w.Followup)
+	committed := false
+	defer func() { // a panic before the commit leaves no segment behind
+		if v := recover(); v != nil {
+			if !committed {
+				seg.Discard()
+			}
+			panic(v)
+		}
+	}()
+	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items), s.guardedFollowup)
 	if err != nil {
 		seg.Discard()
 		return err
 	}
+	committed = true
 	seg.Close()
 	if s.w.Committed != nil {
 		s.w.Committed()

@@ -18,8 +18,12 @@ func History(w io.Writer, m store.Message, evs []store.Event) {
 	if label == "" {
 		label = "(no protocol number)"
 	}
-	fmt.Fprintf(w, "protocol:   %s\nmessage-id: %s\nmailbox:    %s\nreceived:   %s\noutcome:    %s %s\nsha256:     %s (%d bytes)\n\n",
-		label, m.MessageID, m.Mailbox, rome(m.ReceivedAt), m.Outcome, m.Reasons, m.SHA256, m.Size)
+	outcome := m.Outcome
+	if m.Reasons != "" && m.Reasons != "[]" {
+		outcome += " " + m.Reasons
+	}
+	fmt.Fprintf(w, "protocol:   %s\nmessage-id: %s\nmailbox:    %s\nreceived:   %s\noutcome:    %s\nsha256:     %s (%d bytes as stored)\n\n",
+		label, m.MessageID, m.Mailbox, rome(m.ReceivedAt), outcome, m.SHA256, m.Size)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME (Europe/Rome)\tMAILBOX\tEVENT\tDETAIL")
 	for _, e := range evs {

@@ -86,7 +86,7 @@ type Message struct {
 	Outcome    string
 	Reasons    string
 	SHA256     string
-	Size       int64
+	Size       int64 // bytes kept in the spool (what the SHA-256 is of)
 }
 
 // Event is one step of a message's history.
@@ -103,7 +103,7 @@ func (r *Reader) History(ctx context.Context, key string) (Message, []Event, err
 	var m Message
 	var received string
 	err := r.db.QueryRowContext(ctx, `SELECT m.id, coalesce(p.label, ''), m.message_id, m.mailbox, m.from_addr, m.subject,
-		m.received_at, m.outcome, m.reasons, m.sha256, m.size
+		m.received_at, m.outcome, m.reasons, m.sha256, m.stored_size
 		FROM messages m LEFT JOIN protocols p ON p.message = m.id
 		WHERE p.label = ? OR CAST(m.id AS TEXT) = ? OR m.message_id = ? ORDER BY m.id LIMIT 1`, key, key, strings.Trim(key, "<> ")).
 		Scan(&m.ID, &m.Protocol, &m.MessageID, &m.Mailbox, &m.From, &m.Subject, &received, &m.Outcome, &m.Reasons, &m.SHA256, &m.Size)

@@ -311,3 +311,25 @@ func containsFold(list []string, s string) bool {
 	}
 	return false
 }
+
+// Isolated runs f inside a savepoint of the transaction: when f fails or
+// panics, what it wrote is undone and the rest of the transaction stands
+// (the panic goes on up to the caller, who contains it).
+func (t *Tx) Isolated(ctx context.Context, f func() error) (err error) {
+	if _, err := t.tx.ExecContext(ctx, `SAVEPOINT isolated`); err != nil {
+		return fmt.Errorf("opening a savepoint: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			t.tx.ExecContext(ctx, `ROLLBACK TO isolated`)
+			t.tx.ExecContext(ctx, `RELEASE isolated`)
+		}
+	}()
+	if err = f(); err != nil {
+		return err
+	}
+	done = true
+	_, err = t.tx.ExecContext(ctx, `RELEASE isolated`)
+	return err
+}
