@@ -159,15 +159,16 @@ func (d decider) decide(ctx context.Context, tx *store.Tx, key string) (string, 
 	return said, nil
 }
 
-// inForce is the configuration as the running daemon has it: in shadow
-// mode when it started so (run --shadow is not in the file), so that a
-// command beside it numbers and holds mail as the daemon does.
+// inForce is the configuration as the daemon last started with it: its
+// mode recorded in the store is the authority (run --shadow is not in the
+// file, and a file edited for going live is not in force before the
+// restart), so a command beside it numbers and holds mail as it does.
 func inForce(ctx context.Context, tx *store.Tx, cfg *config.Config) (*config.Config, error) {
-	shadow, err := tx.Shadow(ctx)
-	if err != nil || !shadow || cfg.Shadow {
+	shadow, known, err := tx.Shadow(ctx)
+	if err != nil || !known || shadow == cfg.Shadow {
 		return cfg, err
 	}
 	c := *cfg
-	c.Shadow = true
+	c.Shadow = shadow
 	return &c, nil
 }

@@ -25,14 +25,15 @@ func (s *Store) SetShadow(ctx context.Context, shadow bool) error {
 	})
 }
 
-// Shadow reports whether the daemon last started in shadow mode.
-func (t *Tx) Shadow(ctx context.Context) (bool, error) {
+// Shadow reports whether the daemon last started in shadow mode; known
+// is false before it ever started.
+func (t *Tx) Shadow(ctx context.Context) (shadow, known bool, err error) {
 	var mode string
-	err := t.tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'mode'`).Scan(&mode)
+	err = t.tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'mode'`).Scan(&mode)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return false, false, nil
 	}
-	return mode == "shadow", err
+	return mode == "shadow", err == nil, err
 }
 
 // RestoredAt is when the store was last restored from a backup (zero:
