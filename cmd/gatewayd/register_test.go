@@ -148,6 +148,21 @@ func TestShadowThenLive(t *testing.T) {
 	if n := dovecot.Count(t, c, "INBOX"); n != 2 {
 		t.Errorf("INBOX holds %d, want the 2 the trial saw", n)
 	}
+	// A trial mail brought back under a new UID stays where it is: it is in
+	// no register, and no folder may say it was protocolled.
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Copy(imap.SeqSetNum(1), "INBOX").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'left-in-place' AND detail LIKE '%shadow trial%'`)
+		return n == 1, "the trial's mail seen again is not recorded as left in place"
+	})
+	if n := dovecot.Count(t, c, "INBOX"); n != 3 {
+		t.Errorf("INBOX holds %d, want 3 (the trial's mail copied back stays)", n)
+	}
 	if n := dovecot.Count(t, c, "gatewayd/accepted"); n != 1 {
 		t.Errorf("gatewayd/accepted holds %d, want 1", n)
 	}

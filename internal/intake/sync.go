@@ -247,9 +247,11 @@ func (s *session) commitBatch(ctx context.Context, f fetched) error {
 	for i, r := range results {
 		s.logResult(r, items[i])
 	}
-	moves := make([]store.PendingMove, len(results))
-	for i, r := range results {
-		moves[i] = store.PendingMove{UID: r.UID, Outcome: r.Outcome}
+	moves := make([]store.PendingMove, 0, len(results))
+	for _, r := range results {
+		if !r.Kept {
+			moves = append(moves, store.PendingMove{UID: r.UID, Outcome: r.Outcome})
+		}
 	}
 	if err := s.move(ctx, moves); err != nil {
 		return err
@@ -270,7 +272,9 @@ func (s *session) logResult(r store.Result, it *item) {
 	if r.Protocol != "" {
 		attrs = append(attrs, "protocol", r.Protocol)
 	}
-	if r.SeenAgain {
+	if r.Kept {
+		s.log.Warn("a mail the shadow trial numbered, seen again: left in the watched folder, not registered (gatewayd accept to register it)", attrs...)
+	} else if r.SeenAgain {
 		s.log.Info("message seen again, nothing assigned", attrs...)
 	} else {
 		s.log.Info("message recorded", attrs...)

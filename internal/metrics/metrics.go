@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,7 +60,7 @@ func (m *Metrics) Observe(mailbox string, r store.Result) {
 		reason = r.Reasons[0]
 	}
 	m.messages.WithLabelValues(mailbox, string(r.Outcome), reason).Inc()
-	if r.Protocol != "" && !strings.HasPrefix(r.Protocol, "SHADOW.") {
+	if r.Protocol != "" && !store.IsShadowLabel(r.Protocol) {
 		m.protocols.WithLabelValues(mailbox).Inc()
 	}
 }

@@ -36,6 +36,10 @@ type Result struct {
 	Protocol  string // label, for accepted messages
 	Due       string // YYYY-MM-DD, for accepted messages
 	SeenAgain bool   // the message was already known: nothing new assigned
+	// Kept: the message stays in the watched folder (recorded as left in
+	// place): a mail the shadow trial numbered, seen again once live — the
+	// staff handled it outside the gateway, and no folder may say otherwise.
+	Kept bool
 }
 
 // FollowupFunc says what follows one recorded item: the mails that answer
@@ -117,8 +121,17 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidit
 		if err := insertSighting(ctx, tx, mailbox, uidvalidity, it.UID, id, now); err != nil {
 			return r, err
 		}
-		return r, addEvents(ctx, tx, now, id, mailbox, event{"seen-again", map[string]any{
-			"uidvalidity": uidvalidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol}})
+		seen := event{"seen-again", map[string]any{"uidvalidity": uidvalidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol}}
+		if !s.numbering.Shadow && strings.HasPrefix(r.Protocol, shadowPrefix) {
+			r.Kept = true
+			if _, err := tx.ExecContext(ctx, `UPDATE sightings SET moved_to = '', moved_at = ? WHERE mailbox = ? AND uidvalidity = ? AND uid = ?`,
+				ts(now), mailbox, uidvalidity, it.UID); err != nil {
+				return r, fmt.Errorf("keeping a shadow trial's mail in place: %w", err)
+			}
+			return r, addEvents(ctx, tx, now, id, mailbox, seen, event{"left-in-place", map[string]any{"uid": it.UID,
+				"why": "numbered only in the shadow trial: handled outside the gateway, not registered"}})
+		}
+		return r, addEvents(ctx, tx, now, id, mailbox, seen)
 	}
 	r, err = s.recordNew(ctx, t, mailbox, uidvalidity, it)
 	if err != nil || it.Problem != nil {
@@ -216,10 +229,10 @@ func (s *Store) recordNew(ctx context.Context, t *Tx, mailbox string, uidvalidit
 func sightingResult(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity, uid uint32) (Result, bool, error) {
 	r := Result{UID: uid, SeenAgain: true}
 	var reasons string
-	err := tx.QueryRowContext(ctx, `SELECT m.id, m.outcome, m.reasons, coalesce(p.label, '')
+	err := tx.QueryRowContext(ctx, `SELECT m.id, m.outcome, m.reasons, coalesce(p.label, ''), s.moved_at IS NOT NULL AND s.moved_to = ''
 		FROM sightings s JOIN messages m ON m.id = s.message LEFT JOIN protocols p ON p.message = m.id
 		WHERE s.mailbox = ? AND s.uidvalidity = ? AND s.uid = ?`, mailbox, uidvalidity, uid).
-		Scan(&r.Message, &r.Outcome, &reasons, &r.Protocol)
+		Scan(&r.Message, &r.Outcome, &reasons, &r.Protocol, &r.Kept)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}

@@ -28,11 +28,17 @@ type Numbering struct {
 	Shadow bool
 }
 
+// shadowPrefix starts every shadow-mode label.
+const shadowPrefix = "SHADOW."
+
 // ShadowLabel is the label of a shadow-mode number: never mistaken for a
 // number of the register.
 func ShadowLabel(office string, year, n int) string {
-	return fmt.Sprintf("SHADOW.%s.%d.%07d", office, year, n)
+	return fmt.Sprintf(shadowPrefix+"%s.%d.%07d", office, year, n)
 }
+
+// IsShadowLabel reports whether a label is a shadow-mode number's.
+func IsShadowLabel(label string) bool { return strings.HasPrefix(label, shadowPrefix) }
 
 // Registration is one line of the protocol register (DPR 445/2000 art.
 // 53): written once, never changed; annulled or amended beside it.
