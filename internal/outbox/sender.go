@@ -168,8 +168,25 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 	default:
 		log.Warn("answer not sent, will retry", append(attrs, "err", errText)...)
 	}
-	return 0, s.Store.EndAttempt(ctx, it, state, errText)
+	err = s.Store.EndAttempt(ctx, it, state, errText)
+	// A mail the server accepted must be recorded sent, or its retry would
+	// send it again: the store is asked again for a while (a busy or full
+	// disk clears) before the sender gives up on this round.
+	for tries := 1; err != nil && state == store.OutSent && tries < sentRecordTries; tries++ {
+		log.Error("recording a sent answer failed, trying again", append(attrs, "err", err)...)
+		if !clock.Sleep(context.WithoutCancel(ctx), sentRecordPause) {
+			break
+		}
+		err = s.Store.EndAttempt(context.WithoutCancel(ctx), it, state, errText)
+	}
+	return 0, err
 }
+
+// How long the sender insists on recording an answer the server accepted.
+var (
+	sentRecordTries = 24
+	sentRecordPause = 5 * time.Second
+)
 
 // attempt sends one answer and classifies the outcome.
 func (s *Sender) attempt(ctx context.Context, acct *config.SMTP, it store.OutboxItem) (state, errText string, quit func()) {
