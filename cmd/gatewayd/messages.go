@@ -54,16 +54,17 @@ func cmdMessages(args []string, stdout, stderr io.Writer) int {
 		return exitBadConfig
 	}
 	for _, d := range []struct {
-		v   string
-		t   *time.Time
-		add int
-	}{{*since, &f.Since, 0}, {*until, &f.Until, 1}} {
+		v    string
+		t    *time.Time
+		add  int
+		name string
+	}{{*since, &f.Since, 0, "--since"}, {*until, &f.Until, 1, "--until"}} {
 		if d.v == "" {
 			continue
 		}
-		day, err := time.ParseInLocation(time.DateOnly, d.v, clock.Rome)
+		day, err := parseDay(d.name, d.v)
 		if err != nil {
-			fmt.Fprintf(stderr, "gatewayd messages: %q: write the day as YYYY-MM-DD\n", d.v)
+			fmt.Fprintln(stderr, "gatewayd messages:", err)
 			return exitBadConfig
 		}
 		*d.t = day.AddDate(0, 0, d.add)

@@ -63,8 +63,8 @@ func cmdRegistro(args []string, stdout, stderr io.Writer) int {
 	case "verify":
 		var since time.Time
 		if *from != "" {
-			if since, err = time.ParseInLocation(time.DateOnly, *from, clock.Rome); err != nil {
-				fmt.Fprintf(stderr, "gatewayd registro: --from %q: write the day as YYYY-MM-DD\n", *from)
+			if since, err = parseDay("--from", *from); err != nil {
+				fmt.Fprintln(stderr, "gatewayd registro:", err)
 				return exitBadConfig
 			}
 		}
@@ -92,9 +92,9 @@ func cmdRegistro(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	case "show":
-		d, err := time.ParseInLocation(time.DateOnly, day, clock.Rome)
+		d, err := parseDay("the day", day)
 		if err != nil {
-			fmt.Fprintf(stderr, "gatewayd registro: %q: write the day as YYYY-MM-DD\n", day)
+			fmt.Fprintln(stderr, "gatewayd registro:", err)
 			return exitBadConfig
 		}
 		return showRegisterDay(ctx, rd, cfg.StateDir, d, *raw, stdout, stderr)

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/mailparse"
@@ -50,9 +49,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: gatewayd replay --config FILE --rules DIR --since YYYY-MM-DD [--json]")
 		return exitBadConfig
 	}
-	day, err := time.ParseInLocation(time.DateOnly, *since, clock.Rome)
+	day, err := parseDay("--since", *since)
 	if err != nil {
-		fmt.Fprintf(stderr, "gatewayd replay: --since %q: write the day as YYYY-MM-DD\n", *since)
+		fmt.Fprintln(stderr, "gatewayd replay:", err)
 		return exitBadConfig
 	}
 	r, err := rules.Load(*dir)

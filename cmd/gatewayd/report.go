@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/report"
@@ -83,10 +82,10 @@ func reportOptions(cfg *config.Config, f reportFlags) (report.Options, error) {
 	}
 	o := report.Configured(cfg, r)
 	o.By, o.Generated = f.by, time.Now()
-	if o.From, err = day("--from", f.from); err != nil {
+	if o.From, err = parseDay("--from", f.from); err != nil {
 		return o, err
 	}
-	if o.To, err = day("--to", f.to); err != nil {
+	if o.To, err = parseDay("--to", f.to); err != nil {
 		return o, err
 	}
 	if o.To.Before(o.From) {
@@ -107,17 +106,6 @@ func reportOptions(cfg *config.Config, f reportFlags) (report.Options, error) {
 		return o, fmt.Errorf("--mailbox %s: no such mailbox in %s", f.mailbox, cfg.File)
 	}
 	return o, nil
-}
-
-func day(name, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, fmt.Errorf("%s is required (YYYY-MM-DD)", name)
-	}
-	t, err := time.ParseInLocation(time.DateOnly, v, clock.Rome)
-	if err != nil {
-		return t, fmt.Errorf("%s %q: write YYYY-MM-DD", name, v)
-	}
-	return t, nil
 }
 
 // writeReport builds the report from the store and renders it.
