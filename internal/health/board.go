@@ -22,6 +22,15 @@ type Mailbox struct {
 	StartedAt time.Time `json:"-"`
 }
 
+// SyncAge is how long the mailbox has gone without a sync (since the
+// daemon started, when it never synced).
+func (m Mailbox) SyncAge(now time.Time) time.Duration {
+	if m.LastSync.IsZero() {
+		return now.Sub(m.StartedAt)
+	}
+	return now.Sub(m.LastSync)
+}
+
 // Board records the loops' reports; safe for concurrent use. A nil
 // *Board ignores reports.
 type Board struct {

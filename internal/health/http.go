@@ -50,11 +50,7 @@ func (s *Server) Check(ctx context.Context) Report {
 	now := s.Now()
 	r := Report{Status: "ok", Problems: []string{}, Mailboxes: s.Board.Mailboxes()}
 	for _, m := range r.Mailboxes {
-		since := m.LastSync
-		if since.IsZero() {
-			since = m.StartedAt
-		}
-		if age := now.Sub(since); age > s.StaleAfter {
+		if age := m.SyncAge(now); age > s.StaleAfter {
 			msg := fmt.Sprintf("mailbox %s: not synced for %s (limit %s)", m.Name, age.Round(time.Second), s.StaleAfter)
 			if m.LastError != "" {
 				msg += ": " + m.LastError
@@ -67,9 +63,7 @@ func (s *Server) Check(ctx context.Context) Report {
 		r.Problems = append(r.Problems, "store: "+err.Error())
 	} else {
 		r.Outbox.Queued, r.Outbox.Held, r.Outbox.Failed = st.Outbox[store.OutQueued], st.Outbox[store.OutHeld], st.Outbox[store.OutFailed]
-		if !st.OldestQueued.IsZero() {
-			r.Outbox.OldestQueuedS = now.Sub(st.OldestQueued).Seconds()
-		}
+		r.Outbox.OldestQueuedS = st.OldestQueuedAge(now).Seconds()
 		r.Register.Pending, r.Register.Late = len(st.Pending), []string{}
 		if s.Late != nil {
 			for _, d := range s.Late(st.Pending, now) {

@@ -47,12 +47,12 @@ func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 	now := s.now()
 	for _, m := range s.board.Mailboxes() {
-		connected, last, lag := 0.0, 0.0, now.Sub(m.StartedAt).Seconds()
+		connected, last, lag := 0.0, 0.0, m.SyncAge(now).Seconds()
 		if m.Connected {
 			connected = 1
 		}
 		if !m.LastSync.IsZero() {
-			last, lag = float64(m.LastSync.Unix()), now.Sub(m.LastSync).Seconds()
+			last = float64(m.LastSync.Unix())
 		}
 		ch <- prometheus.MustNewConstMetric(descConnected, prometheus.GaugeValue, connected, m.Name)
 		ch <- prometheus.MustNewConstMetric(descLastSync, prometheus.GaugeValue, last, m.Name)
@@ -74,10 +74,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 	for _, state := range []string{store.OutQueued, store.OutHeld, store.OutSent, store.OutFailed, store.OutSuppressed} {
 		ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(st.Outbox[state]), state)
 	}
-	oldest := 0.0
-	if !st.OldestQueued.IsZero() {
-		oldest = now.Sub(st.OldestQueued).Seconds()
-	}
+	oldest := st.OldestQueuedAge(now).Seconds()
 	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, oldest)
 	ch <- prometheus.MustNewConstMetric(descUndelivered, prometheus.GaugeValue, float64(st.Undelivered))
 	for _, state := range []string{store.CaseOpen, store.CaseOverdue, store.CaseWaiting, store.CaseAnswered, store.CaseClosed} {

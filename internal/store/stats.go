@@ -69,3 +69,11 @@ func countInto(ctx context.Context, db *sql.DB, q string, m map[string]int) erro
 	}
 	return rows.Err()
 }
+
+// OldestQueuedAge is how long the oldest queued mail has waited (0: none).
+func (st Stats) OldestQueuedAge(now time.Time) time.Duration {
+	if st.OldestQueued.IsZero() {
+		return 0
+	}
+	return now.Sub(st.OldestQueued)
+}
