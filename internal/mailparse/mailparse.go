@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -75,7 +76,9 @@ func Inspect(r io.Reader) (f Facts, p *Problem) {
 		}
 	}()
 	cr := &capReader{r: r, left: maxHeaderBytes + 64<<10}
-	br := bufio.NewReaderSize(cr, 64<<10)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(cr)
+	defer func() { br.Reset(nil); readers.Put(br) }() // header fields are copies, not slices of its buffer
 	if isEmpty(br) {
 		return f, &Problem{Reason: ReasonEmpty, Detail: "the message has no header and no body"}
 	}
@@ -96,6 +99,10 @@ func Inspect(r io.Reader) (f Facts, p *Problem) {
 	}
 	return f, nil
 }
+
+// readers keeps Inspect's 64 KB look-ahead buffers: one per message
+// otherwise, the largest allocation of a busy intake.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // InspectHeader reads only the header section of r (for a message whose
 // body was not fetched), returning its facts or the problem.

@@ -51,6 +51,10 @@ type Tx struct {
 	tx         *sql.Tx
 	now        time.Time
 	lastOutbox int64 // the row of the last mail enqueued
+	// openChecked is set once registerOpen found the register open at
+	// now: the answer holds for the transaction (its time is fixed) until
+	// it records a daily register itself.
+	openChecked bool
 }
 
 // Update runs f in one write transaction, committed when f returns nil.

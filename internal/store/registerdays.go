@@ -149,6 +149,7 @@ func (t *Tx) LastRegisterDay(ctx context.Context) (RegisterDay, bool, error) {
 
 // RecordRegisterDay records a daily register produced, due for handover now.
 func (t *Tx) RecordRegisterDay(ctx context.Context, d RegisterDay) error {
+	t.openChecked = false
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO register_days (day, first, last, count, csv_sha256, json_sha256, produced_at, next_attempt)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, d.Day.Format(time.DateOnly), d.First, d.Last, d.Count, d.CSVSHA256, d.JSONSHA256,
 		ts(t.now), ts(t.now)); err != nil {
