@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"time"
 
@@ -139,4 +140,80 @@ func uidSet(uids []imap.UID) imap.UIDSet {
 	var set imap.UIDSet
 	set.AddNum(uids...)
 	return set
+}
+
+// fetchSpoolMove is gatewayd's pipeline without its parser and its store:
+// a goroutine fetches each batch into a spool segment of its own, hashing
+// every body, while this one syncs the previous batch's segment and moves
+// that batch, as gatewayd's committer does. It is the least any gateway
+// that keeps each message durably before moving it must do, overlapped as
+// gatewayd overlaps it: what gatewayd's rate can at best approach here.
+func fetchSpoolMove(c *imapclient.Client, folder, dest string, uids []imap.UID, batch int, sp *spool.Spool) (float64, error) {
+	if _, err := c.Select(folder, nil).Wait(); err != nil {
+		return 0, fmt.Errorf("selecting %q: %w", folder, err)
+	}
+	type fetched struct {
+		seg  *spool.Segment
+		uids []imap.UID
+	}
+	batches := make(chan fetched, 1)
+	fetchErr := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		defer close(batches)
+		for b := range slices.Chunk(uids, batch) {
+			seg, err := sp.NewSegment(time.Now())
+			if err != nil {
+				fetchErr <- err
+				return
+			}
+			k := keeper{body: func(r io.Reader) error {
+				w := seg.Begin(0)
+				_, err := io.Copy(w, r)
+				w.Close()
+				return err
+			}}
+			t0 := time.Now()
+			if err := fetchBodies(c, b, k); err != nil {
+				seg.Discard()
+				fetchErr <- err
+				return
+			}
+			if err := seg.Finish(); err != nil {
+				seg.Discard()
+				fetchErr <- err
+				return
+			}
+			t1 := time.Now()
+			batches <- fetched{seg, b}
+			if os.Getenv("BENCH_DEBUG") != "" {
+				fmt.Fprintf(os.Stderr, "fetch %v (finish %v) handed after %v\n", t1.Sub(t0).Round(time.Millisecond), 0, time.Since(t1).Round(time.Millisecond))
+			}
+		}
+		fetchErr <- nil
+	}()
+	var err error
+	for f := range batches {
+		t0 := time.Now()
+		if err == nil {
+			err = f.seg.Commit()
+		}
+		t1 := time.Now()
+		if err == nil {
+			if _, err = c.Move(uidSet(f.uids), dest).Wait(); err != nil {
+				err = fmt.Errorf("moving to %q: %w", dest, err)
+			}
+		}
+		if os.Getenv("BENCH_DEBUG") != "" {
+			fmt.Fprintf(os.Stderr, "  commit %v move %v\n", t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
+		}
+		f.seg.Close()
+	}
+	if ferr := <-fetchErr; err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return 0, err
+	}
+	return float64(len(uids)) / time.Since(start).Seconds(), c.Unselect().Wait()
 }

@@ -31,7 +31,7 @@ type gatewayRun struct {
 // connection (as the clients are timed) to the last move recorded; the
 // rate from process start and the process's peak RSS come beside it.
 func gateway(h *harness.H, bin, addr string, total, run int) (gatewayRun, error) {
-	state := filepath.Join(h.Dir, fmt.Sprintf("state%d", run))
+	state := filepath.Join(writeDir, fmt.Sprintf("state%d", run))
 	cfg := testenv.Config(h, state, testenv.Mailbox{Name: "bench", Address: "bench@example.it", Addr: addr,
 		User: "bench", Password: "bench", PollInterval: "2s", Extra: fmt.Sprintf("    max_message_size: 100MB\n    batch_size: %d\n", batchSize)})
 	db := h.DB(state)

@@ -10,9 +10,13 @@
 // every body, (b) the same client fetching every body and UID MOVEing each
 // batch (gatewayd's batch size) to another folder, the limit, (b') the
 // same computing every body's SHA-256, and (b”) writing every batch into
-// a spool segment synced before its move, what gatewayd cannot skip, and
-// (c) the built gatewayd binary ingesting the folder end to end (fetch,
-// spool, store, protocol, move), and its peak RSS. Beside each rate it prints the CPU
+// a spool segment synced before its move, what gatewayd cannot skip, (b‴)
+// the same pipelined as gatewayd's intake is (the next batch fetched while
+// the previous one is synced and moved: gatewayd without its parser and its
+// store, what its rate can at best approach), and (c) the built gatewayd
+// binary ingesting the folder end to end (fetch, spool, store, protocol,
+// move), and its peak RSS. -disk DIR puts the spool segments and
+// gatewayd's state elsewhere (a tmpfs, to see what the disk costs). Beside each rate it prints the CPU
 // the client (or gatewayd) and Dovecot's imap processes used, how long
 // they waited for a core, and how busy the machine was: on two shared
 // cores that decides more than anything else. The last line is:
@@ -47,19 +51,34 @@ func main() {
 	runs := flag.Int("runs", 1, "rounds of the measurements, on the same mix")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
 	flag.IntVar(&batchSize, "batch", 250, "gatewayd's batch_size, and fetch + move's")
+	disk := flag.String("disk", "", "where the spool segments and gatewayd's state are written (default: the bench's temporary directory; a tmpfs such as /dev/shm shows what the disk costs)")
 	flag.Parse()
 	h := harness.New("gatewayd-bench-", *keep)
 	defer h.Close()
+	writeDir = h.Dir
+	if *disk != "" {
+		d, err := os.MkdirTemp(*disk, "gatewayd-bench-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(d)
+		writeDir = d
+	}
 	if err := run(h, *n, *big, max(*runs, 1)); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		h.Close()
+		if writeDir != h.Dir {
+			os.RemoveAll(writeDir)
+		}
 		os.Exit(1)
 	}
 }
 
 var (
 	batchSize int
-	master    int // the test Dovecot's pid
+	master    int    // the test Dovecot's pid
+	writeDir  string // where spool segments and gatewayd's state go
 )
 
 func run(h *harness.H, n, bigMB, runs int) error {
@@ -107,6 +126,9 @@ func run(h *harness.H, n, bigMB, runs int) error {
 	fmt.Printf("fetch+move with SHA-256 %.0f msgs/s (%.2f of fetch+move), with the spool too %.0f (%.2f)\n",
 		median(all, func(f figures) float64 { return f.hashed.rate }), median(all, func(f figures) float64 { return f.hashed.rate / f.fetchMove.rate }),
 		median(all, func(f figures) float64 { return f.spooled.rate }), median(all, func(f figures) float64 { return f.spooled.rate / f.fetchMove.rate }))
+	fmt.Printf("fetch+spool+move pipelined as gatewayd's intake %.0f msgs/s (%.2f of fetch+move); gatewayd %.2f of it\n",
+		median(all, func(f figures) float64 { return f.pipelined.rate }), median(all, func(f figures) float64 { return f.pipelined.rate / f.fetchMove.rate }),
+		median(all, func(f figures) float64 { return f.gw.rate / f.pipelined.rate }))
 	fmt.Printf("gateway_msgs_per_s=%.0f raw_fetch_msgs_per_s=%.0f ratio=%.2f peak_rss_mb=%.0f fetch_move_msgs_per_s=%.0f ratio_to_limit=%.2f\n",
 		median(all, func(f figures) float64 { return f.gw.rate }), median(all, func(f figures) float64 { return f.raw.rate }),
 		median(all, figures.ratio), rss, limit, median(all, figures.ratioToLimit))

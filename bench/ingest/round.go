@@ -24,6 +24,7 @@ type measure struct {
 // gatewayd itself.
 type figures struct {
 	raw, fetchMove, hashed, spooled measure
+	pipelined                       measure // fetch, hash and spool overlapped with sync and move
 	gw                              gatewayRun
 }
 
@@ -37,6 +38,7 @@ func (f figures) print(r int) {
 	fmt.Printf("  raw fetch             %v\n  fetch+move            %v\n", f.raw.cpu, f.fetchMove.cpu)
 	fmt.Printf("  fetch+SHA-256+move    %.0f msgs/s, %v\n", f.hashed.rate, f.hashed.cpu)
 	fmt.Printf("  fetch+spool+move      %.0f msgs/s, %v\n", f.spooled.rate, f.spooled.cpu)
+	fmt.Printf("  the same, pipelined   %.0f msgs/s, %v\n", f.pipelined.rate, f.pipelined.cpu)
 	fmt.Printf("  gatewayd              %v\n", f.gw.cpu)
 }
 
@@ -47,7 +49,7 @@ func round(h *harness.H, c *imapclient.Client, bin, addr string, total, r int) (
 	if f.raw, err = measured(c, "raw", total, func(uids []imap.UID) (float64, error) { return rawFetch(c, "raw", uids) }); err != nil {
 		return f, err
 	}
-	spoolDir := filepath.Join(h.TempDir(), "spool")
+	spoolDir := filepath.Join(writeDir, fmt.Sprintf("spool%d", r))
 	defer os.RemoveAll(spoolDir) // 505 MB a round
 	sp, err := spool.Open(spoolDir)
 	if err != nil {
@@ -68,6 +70,16 @@ func round(h *harness.H, c *imapclient.Client, bin, addr string, total, r int) (
 		}
 		dropFolders(c, "fetchmove-done")
 	}
+	if err := c.Create("fetchmove-done", nil).Wait(); err != nil {
+		return f, fmt.Errorf("creating fetchmove-done: %w", err)
+	}
+	f.pipelined, err = measured(c, "fetchmove", total, func(uids []imap.UID) (float64, error) {
+		return fetchSpoolMove(c, "fetchmove", "fetchmove-done", uids, batchSize, sp)
+	})
+	if err != nil {
+		return f, err
+	}
+	dropFolders(c, "fetchmove-done")
 	if _, err := copyMix(c, "INBOX", total); err != nil {
 		return f, err
 	}
