@@ -22,6 +22,8 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/textproto"
+
+	"gatewayd/internal/panics"
 )
 
 // Reasons a message is quarantined instead of triaged.
@@ -72,6 +74,7 @@ var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
 func Inspect(r io.Reader) (f Facts, p *Problem) {
 	defer func() {
 		if v := recover(); v != nil {
+			panics.Recovered(nil, "mailparse", "panic in the MIME parser: the message is quarantined", v)
 			p = &Problem{Reason: ReasonParserFailure, Detail: fmt.Sprint(v)}
 		}
 	}()
@@ -109,6 +112,7 @@ var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10
 func InspectHeader(r io.Reader) (f Facts, p *Problem) {
 	defer func() {
 		if v := recover(); v != nil {
+			panics.Recovered(nil, "mailparse", "panic in the MIME parser: the message is quarantined", v)
 			p = &Problem{Reason: ReasonParserFailure, Detail: fmt.Sprint(v)}
 		}
 	}()

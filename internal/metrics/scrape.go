@@ -24,7 +24,7 @@ var (
 	descLastSync     = prometheus.NewDesc("gatewayd_mailbox_last_sync_timestamp_seconds", "When the mailbox was last synced to its end (0: never).", []string{"mailbox"}, nil)
 	descSyncLag      = prometheus.NewDesc("gatewayd_mailbox_sync_lag_seconds", "Seconds since the mailbox was last synced (since start, if never).", []string{"mailbox"}, nil)
 	descReconnects   = prometheus.NewDesc("gatewayd_imap_reconnects_total", "Mailbox sessions that failed and were retried.", []string{"mailbox"}, nil)
-	descPanics       = prometheus.NewDesc("gatewayd_panics_recovered_total", "Panics recovered by the daemon's loops.", nil, nil)
+	descPanics       = prometheus.NewDesc("gatewayd_panics_recovered_total", "Panics recovered by the daemon's loops and parsers.", nil, nil)
 	descScrapeErrors = prometheus.NewDesc("gatewayd_store_scrape_ok", "1 when the store's figures could be read at this scrape.", nil, nil)
 )
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"gatewayd/internal/panics"
+
 	"github.com/emersion/go-message/textproto"
 	"github.com/smallstep/pkcs7"
 )
@@ -51,6 +53,7 @@ func NewVerifier(anchors []*x509.Certificate, replace bool) *Verifier {
 func (v *Verifier) Check(r io.ReaderAt, size int64) (e *Envelope) {
 	defer func() {
 		if p := recover(); p != nil {
+			panics.Recovered(nil, "pec", "panic in the PEC parser: the message is judged an unsigned look-alike", p)
 			e = &Envelope{Outcome: Unsigned, Signature: SigMissing, Detail: fmt.Sprintf("unreadable envelope (parser panic: %v)", p)}
 		}
 	}()
