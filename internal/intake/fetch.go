@@ -61,6 +61,9 @@ func (s *session) fetchBatch(seg *spool.Segment, batch []newMsg) ([]*item, error
 	for _, it := range items {
 		if it.fetched {
 			kept = append(kept, it)
+		} else {
+			s.log.Warn("a message listed was not returned by the FETCH of its body (expunged meanwhile by another client?): nothing to record or move",
+				"uid", it.uid, "size", it.size)
 		}
 	}
 	return kept, nil
