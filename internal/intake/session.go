@@ -146,12 +146,12 @@ func (s *session) selectFolder(ctx context.Context) error {
 		s.log.Debug("folder selected", "uidvalidity", data.UIDValidity, "messages", data.NumMessages)
 	}
 	s.uidValidity = data.UIDValidity
-	changed, err := s.w.Store.SetUIDValidity(ctx, s.w.Mailbox.Name, data.UIDValidity)
+	changed, err := s.w.Store.SetUIDValidity(ctx, s.w.Mailbox.Name, s.w.Mailbox.Folder, data.UIDValidity)
 	if err != nil {
 		return err
 	}
 	if changed {
-		s.log.Warn("UIDVALIDITY changed: resyncing the folder; known messages are recognised, not protocolled again",
+		s.log.Warn("UIDVALIDITY or folder changed: resyncing the folder; known messages are recognised, not protocolled again",
 			"uidvalidity", data.UIDValidity)
 	}
 	return s.w.Store.DropPendingMoves(ctx, s.w.Mailbox.Name, data.UIDValidity)

@@ -12,7 +12,7 @@ import (
 // moves still to do, and one transaction per batch.
 type Store interface {
 	MailboxState(ctx context.Context, mailbox string) (store.MailboxState, error)
-	SetUIDValidity(ctx context.Context, mailbox string, v uint32) (bool, error)
+	SetUIDValidity(ctx context.Context, mailbox, folder string, v uint32) (bool, error)
 	RecordFailure(ctx context.Context, mailbox string, attempts int, next time.Time, cause error) error
 	RecordSuccess(ctx context.Context, mailbox string) error
 	PendingMoves(ctx context.Context, mailbox string, uidvalidity uint32) ([]store.PendingMove, error)

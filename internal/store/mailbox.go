@@ -35,32 +35,55 @@ func (s *Store) MailboxState(ctx context.Context, mailbox string) (MailboxState,
 	return st, nil
 }
 
-// SetUIDValidity records the mailbox's current UIDVALIDITY. When it differs
-// from the stored one, the sync restarts from UID 0 (known messages are then
-// recognised by Message-ID and SHA-256) and an event says so. It reports
-// whether the value changed.
-func (s *Store) SetUIDValidity(ctx context.Context, mailbox string, v uint32) (bool, error) {
+// ErrSameUIDValidity refuses a folder whose UIDVALIDITY is the one the
+// mailbox's previous folder had: their UIDs cannot be told apart.
+var ErrSameUIDValidity = errors.New("the new folder has the old folder's UIDVALIDITY")
+
+// SetUIDValidity records the mailbox's folder and its current UIDVALIDITY.
+// When either differs from the stored one, the sync restarts from UID 0
+// (known messages are then recognised by Message-ID and SHA-256) and an
+// event says so; it reports whether they changed. Another folder with the
+// same UIDVALIDITY is refused with ErrSameUIDValidity: its UIDs would be
+// taken for the old folder's, its first messages never read.
+func (s *Store) SetUIDValidity(ctx context.Context, mailbox, folder string, v uint32) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("beginning uidvalidity update: %w", err)
 	}
 	defer tx.Rollback()
 	var old uint32
-	err = tx.QueryRowContext(ctx, `SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?`, mailbox).Scan(&old)
+	var oldFolder string
+	err = tx.QueryRowContext(ctx, `SELECT uidvalidity, folder FROM mailbox_state WHERE mailbox = ?`, mailbox).Scan(&old, &oldFolder)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("reading uidvalidity: %w", err)
 	}
-	if old == v {
-		return false, nil
-	}
+	moved := oldFolder != "" && oldFolder != folder
 	now := s.now()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, 0, ?)
-		ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at`,
-		mailbox, v, ts(now)); err != nil {
+	switch {
+	case moved && old == v:
+		return false, fmt.Errorf("folder %q: %w (%d, as %q had before it): their messages cannot be told apart, so none is read; "+
+			"give the mailbox a new name in the configuration, or have the server give the folder a new UIDVALIDITY", folder, ErrSameUIDValidity, v, oldFolder)
+	case old == v:
+		if oldFolder == folder {
+			return false, nil
+		}
+		// Recorded for the first time (a state from before the folder was).
+		if _, err := tx.ExecContext(ctx, `UPDATE mailbox_state SET folder = ? WHERE mailbox = ?`, folder, mailbox); err != nil {
+			return false, fmt.Errorf("recording the folder: %w", err)
+		}
+		return false, tx.Commit()
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, folder, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, 0, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET folder = excluded.folder, uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at`,
+		mailbox, folder, v, ts(now)); err != nil {
 		return false, fmt.Errorf("writing uidvalidity: %w", err)
 	}
 	if old != 0 {
-		if err := addEvents(ctx, tx, now, 0, mailbox, event{"uidvalidity-changed", map[string]any{"old": old, "new": v}}); err != nil {
+		detail := map[string]any{"old": old, "new": v}
+		if moved {
+			detail["old_folder"], detail["folder"] = oldFolder, folder
+		}
+		if err := addEvents(ctx, tx, now, 0, mailbox, event{"uidvalidity-changed", detail}); err != nil {
 			return false, err
 		}
 	}

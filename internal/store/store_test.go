@@ -59,7 +59,7 @@ func ingest(t *testing.T, s *Store, mailbox string, uidvalidity uint32, msgs ...
 func TestIngest_idempotent(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Date(2026, 3, 2, 10, 0, 0, 0, clock.Rome))
-	if _, err := s.SetUIDValidity(ctx, "a", 7); err != nil {
+	if _, err := s.SetUIDValidity(ctx, "a", "INBOX", 7); err != nil {
 		t.Fatal(err)
 	}
 	r1, _, err := ingest(t, s, "a", 7, msg{1, "x@y", "body one"}, msg{2, "z@y", "body two"})
@@ -99,9 +99,9 @@ func TestIngest_idempotent(t *testing.T) {
 func TestSetUIDValidity_resets(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetUIDValidity(ctx, "a", 1)
+	s.SetUIDValidity(ctx, "a", "INBOX", 1)
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"})
-	changed, err := s.SetUIDValidity(ctx, "a", 2)
+	changed, err := s.SetUIDValidity(ctx, "a", "INBOX", 2)
 	if err != nil || !changed {
 		t.Fatalf("SetUIDValidity() = %v, %v, want changed", changed, err)
 	}
@@ -110,10 +110,45 @@ func TestSetUIDValidity_resets(t *testing.T) {
 	}
 }
 
+// TestSetUIDValidity_folder: another folder resets the sync like a new
+// UIDVALIDITY; another folder with the same UIDVALIDITY is refused and
+// changes nothing; a state from before the folder was recorded takes it
+// without a reset.
+func TestSetUIDValidity_folder(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir(), time.Now())
+	s.SetUIDValidity(ctx, "a", "INBOX", 1)
+	ingest(t, s, "a", 1, msg{5, "m@x", "b"})
+	if changed, err := s.SetUIDValidity(ctx, "a", "Other", 1); !errors.Is(err, ErrSameUIDValidity) || changed {
+		t.Fatalf("same UIDVALIDITY, other folder: %v, %v; want ErrSameUIDValidity", changed, err)
+	}
+	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 5 {
+		t.Errorf("a refused folder changed the state: %+v", st)
+	}
+	if changed, err := s.SetUIDValidity(ctx, "a", "Other", 9); err != nil || !changed {
+		t.Fatalf("other folder, other UIDVALIDITY: %v, %v; want changed", changed, err)
+	}
+	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 0 || st.UIDValidity != 9 {
+		t.Errorf("state = %+v, want last uid 0 under uidvalidity 9", st)
+	}
+	if _, err := s.db.Exec(`UPDATE mailbox_state SET folder = '', last_uid = 3 WHERE mailbox = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := s.SetUIDValidity(ctx, "a", "Third", 9); err != nil || changed {
+		t.Fatalf("folder recorded for the first time: %v, %v; want unchanged", changed, err)
+	}
+	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 3 {
+		t.Errorf("recording the folder reset the state: %+v", st)
+	}
+	if _, err := s.SetUIDValidity(ctx, "a", "Other", 9); !errors.Is(err, ErrSameUIDValidity) {
+		t.Errorf("the recorded folder is not checked: %v", err)
+	}
+}
+
 func TestEvents_appendOnly(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetUIDValidity(ctx, "a", 1)
+	s.SetUIDValidity(ctx, "a", "INBOX", 1)
 	ingest(t, s, "a", 1, msg{1, "m@x", "b"})
 	if _, err := s.DB().Exec(`UPDATE events SET kind = 'forged'`); err == nil {
 		t.Error("UPDATE events succeeded, want the append-only trigger to refuse it")
@@ -134,7 +169,7 @@ func TestOpen_locked(t *testing.T) {
 func TestIngest_bodyKept(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetUIDValidity(ctx, "a", 1)
+	s.SetUIDValidity(ctx, "a", "INBOX", 1)
 	_, items, err := ingest(t, s, "a", 1, msg{1, "m@x", "first\r\n"}, msg{2, "n@x", "byte for byte\r\n"})
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +194,7 @@ func TestIngest_bodyKept(t *testing.T) {
 func TestOpen_removesStraySegments(t *testing.T) {
 	dir := t.TempDir()
 	s := openTest(t, dir, time.Now())
-	s.SetUIDValidity(context.Background(), "a", 1)
+	s.SetUIDValidity(context.Background(), "a", "INBOX", 1)
 	ingest(t, s, "a", 1, msg{1, "kept@x", "kept"})
 	stray, _ := s.Spool().NewSegment(time.Now())
 	stray.Begin(0).Write([]byte("never committed"))

@@ -259,6 +259,31 @@ func Count(t T, c *imapclient.Client, folder string) int {
 	return int(*st.NumMessages)
 }
 
+// UIDValidity returns folder's UIDVALIDITY.
+func UIDValidity(t T, c *imapclient.Client, folder string) uint32 {
+	t.Helper()
+	st, err := c.Status(folder, &imap.StatusOptions{UIDValidity: true}).Wait()
+	if err != nil {
+		t.Fatalf("status %s: %v", folder, err)
+	}
+	return st.UIDValidity
+}
+
+// SetUIDValidity makes the server give user's folder the UIDVALIDITY v
+// (doveadm mailbox update), as another server could have given it.
+func (s *Server) SetUIDValidity(user, folder string, v uint32) {
+	s.t.Helper()
+	doveadm, err := exec.LookPath("doveadm") // dovecot-core's, beside dovecot (/usr/bin, not /usr/sbin)
+	if err != nil {
+		s.t.Fatalf("doveadm: %v", err)
+	}
+	out, err := exec.Command(doveadm, "-c", filepath.Join(s.Root, "dovecot.conf"), "mailbox", "update",
+		"-u", user, "--uid-validity", strconv.FormatUint(uint64(v), 10), folder).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("doveadm mailbox update %s: %v\n%s", folder, err, out)
+	}
+}
+
 func must(t T, err error) {
 	t.Helper()
 	if err != nil {
