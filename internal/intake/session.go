@@ -154,7 +154,12 @@ func (s *session) selectFolder(ctx context.Context) error {
 		s.log.Warn("UIDVALIDITY or folder changed: resyncing the folder; known messages are recognised, not protocolled again",
 			"uidvalidity", data.UIDValidity)
 	}
-	return s.w.Store.DropPendingMoves(ctx, s.w.Mailbox.Name, data.UIDValidity)
+	dropped, err := s.w.Store.DropPendingMoves(ctx, s.w.Mailbox.Name, data.UIDValidity)
+	if dropped > 0 {
+		s.log.Warn("moves left pending under the previous UIDVALIDITY or folder dropped: the messages are recorded; "+
+			"still in the watched folder they are recognised and moved, in a previous folder they stay there", "count", dropped)
+	}
+	return err
 }
 
 func (s *session) useIdle() bool {

@@ -17,7 +17,7 @@ type Store interface {
 	RecordSuccess(ctx context.Context, mailbox string) error
 	PendingMoves(ctx context.Context, mailbox string, uidvalidity uint32) ([]store.PendingMove, error)
 	MarkMoved(ctx context.Context, mailbox string, uidvalidity uint32, uids []uint32, folder string) error
-	DropPendingMoves(ctx context.Context, mailbox string, current uint32) error
+	DropPendingMoves(ctx context.Context, mailbox string, current uint32) (int64, error)
 	Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []store.Item, mails store.FollowupFunc) ([]store.Result, error)
 	Spool() *spool.Spool
 	CaseOf(ctx context.Context, ids, protocols []string) (store.Case, bool, error)

@@ -173,12 +173,13 @@ func (s *Store) MarkMoved(ctx context.Context, mailbox string, uidvalidity uint3
 }
 
 // DropPendingMoves marks as gone the unmoved sightings of an old
-// UIDVALIDITY: those UIDs no longer name anything on the server.
-func (s *Store) DropPendingMoves(ctx context.Context, mailbox string, current uint32) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sightings SET moved_to = '', moved_at = ?
+// UIDVALIDITY (or an old folder): those UIDs no longer name anything the
+// session can move. It returns how many there were.
+func (s *Store) DropPendingMoves(ctx context.Context, mailbox string, current uint32) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE sightings SET moved_to = '', moved_at = ?
 		WHERE mailbox = ? AND uidvalidity != ? AND moved_at IS NULL`, ts(s.now()), mailbox, current)
 	if err != nil {
-		return fmt.Errorf("dropping stale pending moves: %w", err)
+		return 0, fmt.Errorf("dropping stale pending moves: %w", err)
 	}
-	return nil
+	return res.RowsAffected()
 }

@@ -145,6 +145,24 @@ func TestSetUIDValidity_folder(t *testing.T) {
 	}
 }
 
+// TestDropPendingMoves_counts: the moves left pending under an old
+// UIDVALIDITY are dropped once, and counted for the session's log.
+func TestDropPendingMoves_counts(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir(), time.Now())
+	s.SetUIDValidity(ctx, "a", "INBOX", 1)
+	ingest(t, s, "a", 1, msg{5, "m@x", "b"}, msg{6, "n@x", "c"})
+	if n, err := s.DropPendingMoves(ctx, "a", 1); err != nil || n != 0 {
+		t.Fatalf("current UIDVALIDITY: dropped %d, %v; want 0", n, err)
+	}
+	if n, err := s.DropPendingMoves(ctx, "a", 2); err != nil || n != 2 {
+		t.Fatalf("old UIDVALIDITY: dropped %d, %v; want 2", n, err)
+	}
+	if n, _ := s.DropPendingMoves(ctx, "a", 2); n != 0 {
+		t.Errorf("dropped %d again, want 0", n)
+	}
+}
+
 func TestEvents_appendOnly(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
