@@ -15,7 +15,8 @@
 // the previous one is synced and moved: gatewayd without its parser and its
 // store, what its rate can at best approach), and (c) the built gatewayd
 // binary ingesting the folder end to end (fetch, spool, store, protocol,
-// move), and its peak RSS. -disk DIR puts the spool segments and
+// move), and its peak RSS; -compare BIN runs another build beside it in
+// each round, in alternating order. -disk DIR puts the spool segments and
 // gatewayd's state elsewhere (a tmpfs, to see what the disk costs). Beside each rate it prints the CPU
 // the client (or gatewayd) and Dovecot's imap processes used, how long
 // they waited for a core, and how busy the machine was: on two shared
@@ -51,6 +52,7 @@ func main() {
 	runs := flag.Int("runs", 1, "rounds of the measurements, on the same mix")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
 	flag.IntVar(&batchSize, "batch", 250, "gatewayd's batch_size, and fetch + move's")
+	flag.StringVar(&compareBin, "compare", "", "another gatewayd binary to run in each round beside this tree's, in alternating order (paired figures)")
 	disk := flag.String("disk", "", "where the spool segments and gatewayd's state are written (default: the bench's temporary directory; a tmpfs such as /dev/shm shows what the disk costs)")
 	flag.Parse()
 	h := harness.New("gatewayd-bench-", *keep)
@@ -76,9 +78,10 @@ func main() {
 }
 
 var (
-	batchSize int
-	master    int    // the test Dovecot's pid
-	writeDir  string // where spool segments and gatewayd's state go
+	batchSize  int
+	master     int    // the test Dovecot's pid
+	writeDir   string // where spool segments and gatewayd's state go
+	compareBin string // -compare: another build, run beside this tree's
 )
 
 func run(h *harness.H, n, bigMB, runs int) error {
@@ -129,6 +132,11 @@ func run(h *harness.H, n, bigMB, runs int) error {
 	fmt.Printf("fetch+spool+move pipelined as gatewayd's intake %.0f msgs/s (%.2f of fetch+move); gatewayd %.2f of it\n",
 		median(all, func(f figures) float64 { return f.pipelined.rate }), median(all, func(f figures) float64 { return f.pipelined.rate / f.fetchMove.rate }),
 		median(all, func(f figures) float64 { return f.gw.rate / f.pipelined.rate }))
+	if compareBin != "" {
+		fmt.Printf("-compare %s: %.0f msgs/s, ratio_to_limit %.2f (this tree: %.0f, %.2f)\n", compareBin,
+			median(all, func(f figures) float64 { return f.other.rate }), median(all, func(f figures) float64 { return f.other.rate / f.fetchMove.rate }),
+			median(all, func(f figures) float64 { return f.gw.rate }), median(all, figures.ratioToLimit))
+	}
 	fmt.Printf("gateway_msgs_per_s=%.0f raw_fetch_msgs_per_s=%.0f ratio=%.2f peak_rss_mb=%.0f fetch_move_msgs_per_s=%.0f ratio_to_limit=%.2f\n",
 		median(all, func(f figures) float64 { return f.gw.rate }), median(all, func(f figures) float64 { return f.raw.rate }),
 		median(all, figures.ratio), rss, limit, median(all, figures.ratioToLimit))

@@ -26,6 +26,7 @@ type figures struct {
 	raw, fetchMove, hashed, spooled measure
 	pipelined                       measure // fetch, hash and spool overlapped with sync and move
 	gw                              gatewayRun
+	other                           gatewayRun // -compare's binary, when given
 }
 
 func (f figures) ratio() float64        { return f.gw.rate / f.raw.rate }
@@ -40,6 +41,10 @@ func (f figures) print(r int) {
 	fmt.Printf("  fetch+spool+move      %.0f msgs/s, %v\n", f.spooled.rate, f.spooled.cpu)
 	fmt.Printf("  the same, pipelined   %.0f msgs/s, %v\n", f.pipelined.rate, f.pipelined.cpu)
 	fmt.Printf("  gatewayd              %v\n", f.gw.cpu)
+	if compareBin != "" {
+		fmt.Printf("  -compare's gatewayd   %.0f msgs/s (to the limit %.2f), peak RSS %.0f MB, %v\n",
+			f.other.rate, f.other.rate/f.fetchMove.rate, f.other.rssMB, f.other.cpu)
+	}
 }
 
 // round takes each measurement on its own fresh copy of the mix.
@@ -80,13 +85,30 @@ func round(h *harness.H, c *imapclient.Client, bin, addr string, total, r int) (
 		return f, err
 	}
 	dropFolders(c, "fetchmove-done")
-	if _, err := copyMix(c, "INBOX", total); err != nil {
-		return f, err
+	runs := []struct {
+		bin string
+		id  int
+		to  *gatewayRun
+	}{{bin, r, &f.gw}}
+	if compareBin != "" { // alternating which goes first, against drift
+		runs = append(runs, struct {
+			bin string
+			id  int
+			to  *gatewayRun
+		}{compareBin, 100 + r, &f.other})
+		if r%2 == 0 {
+			runs[0], runs[1] = runs[1], runs[0]
+		}
 	}
-	if f.gw, err = gateway(h, bin, addr, total, r); err != nil {
-		return f, err
+	for _, g := range runs {
+		if _, err := copyMix(c, "INBOX", total); err != nil {
+			return f, err
+		}
+		if *g.to, err = gateway(h, g.bin, addr, total, g.id); err != nil {
+			return f, err
+		}
+		dropFolders(c, outcomeFolders...)
 	}
-	dropFolders(c, outcomeFolders...)
 	return f, nil
 }
 
