@@ -2,8 +2,11 @@ package intake_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
 
 	"gatewayd/internal/memimap"
 	"gatewayd/internal/protocol"
@@ -65,4 +68,24 @@ func TestMem_newMailWhileIdle(t *testing.T) {
 		n := testenv.Int(t, db, `SELECT count(*) FROM protocols`)
 		return n == 1, "the message was not picked up: IDLE did not wake the watcher"
 	})
+}
+
+// TestMem_bodyNotReturned: a message listed but left out of the FETCH of
+// bodies (expunged meanwhile, or a server's fault) is passed over with a
+// warning naming its UID; the others of the batch are recorded and moved.
+func TestMem_bodyNotReturned(t *testing.T) {
+	srv := startMem(t, memimap.Options{NoBody: func(u imap.UID) bool { return u == 2 }}, testenv.Messages("nb", 3))
+	state := t.TempDir()
+	var logs testenv.LogBuffer
+	gateway.StartLogged(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p"}),
+		nil, nil, &logs)
+	db := testenv.OpenDB(t, state)
+	gateway.WaitMoved(t, db, 2, 20*time.Second)
+	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
+		return strings.Contains(logs.String(), "was not returned by the FETCH of its body") && strings.Contains(logs.String(), "uid=2"),
+			"no warning for UID 2"
+	})
+	if n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE uid = 2`); n != 0 {
+		t.Errorf("UID 2 has %d sightings, want none", n)
+	}
 }

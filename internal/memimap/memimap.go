@@ -27,6 +27,10 @@ type Server struct {
 // Options choose what the server advertises.
 type Options struct {
 	NoMove bool // advertise neither MOVE nor UIDPLUS (clients must fall back)
+	// NoBody, when set, leaves out of a FETCH of bodies the messages whose
+	// UID it names, as if another client had expunged them between the
+	// listing and the fetch.
+	NoBody func(imap.UID) bool
 }
 
 // Start listens on 127.0.0.1 (a free port) and serves until Close.
@@ -42,6 +46,9 @@ func Start(o Options) (*Server, error) {
 	}
 	s.srv = imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			if o.NoBody != nil {
+				return &bodiless{Session: s.mem.NewSession(), skip: o.NoBody}, nil, nil
+			}
 			return s.mem.NewSession(), nil, nil
 		},
 		Caps:         caps,
@@ -100,3 +107,35 @@ func (l *literal) Read(p []byte) (int, error) {
 }
 
 func (l *literal) Size() int64 { return int64(len(l.data)) }
+
+// bodiless is a session whose FETCH of bodies leaves some UIDs out.
+type bodiless struct {
+	imapserver.Session
+	skip func(imap.UID) bool
+}
+
+func (b *bodiless) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	if set, ok := numSet.(imap.UIDSet); ok && len(options.BodySection) > 0 {
+		if uids, ok := set.Nums(); ok {
+			var kept imap.UIDSet
+			for _, u := range uids {
+				if !b.skip(u) {
+					kept.AddNum(u)
+				}
+			}
+			if len(kept) == 0 {
+				return nil
+			}
+			numSet = kept
+		}
+	}
+	return b.Session.Fetch(w, numSet, options)
+}
+
+func (b *bodiless) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	return b.Session.(imapserver.SessionMove).Move(w, numSet, dest)
+}
+
+func (b *bodiless) Namespace() (*imap.NamespaceData, error) {
+	return b.Session.(imapserver.SessionNamespace).Namespace()
+}

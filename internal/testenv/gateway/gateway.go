@@ -45,9 +45,17 @@ type Running struct {
 // nil: the rules' classifier); it is stopped when the test ends.
 func Start(t *testing.T, cfg *config.Config, now clock.Clock, cls triage.Classifier) *Running {
 	t.Helper()
-	var logw io.Writer = io.Discard
+	return StartLogged(t, cfg, now, cls, nil)
+}
+
+// StartLogged is Start with the daemon's log written to logw too.
+func StartLogged(t *testing.T, cfg *config.Config, now clock.Clock, cls triage.Classifier, logw io.Writer) *Running {
+	t.Helper()
+	if logw == nil {
+		logw = io.Discard
+	}
 	if os.Getenv("GATEWAYD_TEST_LOG") != "" {
-		logw = os.Stderr
+		logw = io.MultiWriter(logw, os.Stderr)
 	}
 	d := &daemon.Daemon{Config: cfg, Log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now: now, Backoff: intake.Backoff{Base: 50 * time.Millisecond, Max: 500 * time.Millisecond},
