@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"gatewayd/internal/config"
 	"gatewayd/internal/durable"
+	"gatewayd/internal/health"
 	"gatewayd/internal/store"
 )
 
@@ -57,6 +62,11 @@ func cmdRestore(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
+	if addr, ok := daemonAnswers(cfg); ok {
+		fmt.Fprintf(stderr, "gatewayd restore: a gatewayd answers /healthz on %s: stop it first (systemctl stop gatewayd); "+
+			"a daemon still running on a state directory moved away would go on working beside the restored one\n", addr)
+		return exitFailure
+	}
 	f, err := os.Open(file)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatewayd restore:", err)
@@ -71,6 +81,31 @@ func cmdRestore(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "restored %d messages and %d files from the backup of %s into %s; %d mails that were queued are held (outbox list held)\n",
 		info.Messages, len(info.Files), info.CreatedAt.Format("2006-01-02 15:04:05 MST"), cfg.StateDir, held)
 	return exitOK
+}
+
+// daemonAnswers reports whether a gatewayd serves /healthz on the
+// configuration's HTTP address (restore's check that the daemon is
+// stopped: its lock moved away with a state directory renamed under it).
+func daemonAnswers(cfg *config.Config) (string, bool) {
+	host, port, err := net.SplitHostPort(cfg.HTTP.Listen)
+	if err != nil || port == "0" { // "none", or a port the kernel chose
+		return "", false
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	addr := net.JoinHostPort(host, port)
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + addr + "/healthz")
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	var r health.Report
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r); err != nil || r.Status == "" {
+		return "", false // something else listens there
+	}
+	return addr, true
 }
 
 // oneArg loads the configuration and takes the command's one argument.

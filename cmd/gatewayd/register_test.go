@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -293,8 +294,25 @@ func TestBackupRestore(t *testing.T) {
 	if st, err := os.Stat(archive); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("archive: %v %v", st, err)
 	}
+	// The daemon still running on a state directory moved away: restore
+	// sees it on its /healthz address and refuses.
 	run.Stop(t)
 	db.Close()
+	port := dovecot.FreePort(t)
+	conf, _ := os.ReadFile(o.conf)
+	os.WriteFile(o.conf, bytes.Replace(conf, []byte(`listen: "127.0.0.1:0"`), []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"`, port)), 1), 0o600)
+	run = o.start(t)
+	if err := os.Rename(o.state, o.state+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if got, code := cmd("restore", "--config", o.conf, archive); code == exitOK || !strings.Contains(got, "answers /healthz") {
+		t.Fatalf("restore beside a running daemon = %d: %s", code, got)
+	}
+	if _, err := os.Stat(o.state); err == nil {
+		t.Fatal("a refused restore wrote the state directory")
+	}
+	run.Stop(t)
+	os.Rename(o.state+".moved", o.state)
 	if got, code := cmd("restore", "--config", o.conf, archive); code == exitOK || !strings.Contains(got, "already holds a store") {
 		t.Fatalf("restore over a store = %d: %s", code, got)
 	}

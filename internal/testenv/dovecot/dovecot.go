@@ -78,7 +78,7 @@ func StartTLS(t T, users map[string]string) *Server {
 
 func start(t T, users map[string]string, withTLS bool) *Server {
 	t.Helper()
-	s := &Server{Host: "127.0.0.1", Port: freePort(t), t: t, bin: Binary(t)}
+	s := &Server{Host: "127.0.0.1", Port: FreePort(t), t: t, bin: Binary(t)}
 	s.Root = t.TempDir()
 	makeTraversable(t, s.Root)
 	s.writeConfig(users)
@@ -90,7 +90,8 @@ func start(t T, users map[string]string, withTLS bool) *Server {
 	return s
 }
 
-func freePort(t T) int {
+// FreePort returns a loopback TCP port free at the time of the call.
+func FreePort(t T) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("finding a free port: %v", err)
@@ -178,7 +179,7 @@ func (s *Server) start() {
 func (s *Server) enableTLS() {
 	cert, key := writeCert(s.t, s.Root)
 	s.CAFile = cert
-	s.TLSPort = freePort(s.t)
+	s.TLSPort = FreePort(s.t)
 	path := filepath.Join(s.Root, "dovecot.conf")
 	conf, err := os.ReadFile(path)
 	must(s.t, err)
