@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -302,6 +303,13 @@ func TestBackupRestore(t *testing.T) {
 	conf, _ := os.ReadFile(o.conf)
 	os.WriteFile(o.conf, bytes.Replace(conf, []byte(`listen: "127.0.0.1:0"`), []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"`, port)), 1), 0o600)
 	run = o.start(t)
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) { // its listener starts with its loops
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil, fmt.Sprintf("/healthz: %v", err)
+	})
 	if err := os.Rename(o.state, o.state+".moved"); err != nil {
 		t.Fatal(err)
 	}
