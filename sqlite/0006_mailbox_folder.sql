@@ -1,7 +1,28 @@
--- mailbox_state.folder: the folder the sync state (UIDVALIDITY, last UID)
--- belongs to. A UID names a message only within its folder and UIDVALIDITY:
--- when a mailbox is pointed at another folder whose UIDVALIDITY happens to
--- be the same, the old last UID would hide the new folder's first messages
--- and old sightings would pass for them. '' : not yet recorded (before
--- this migration); the next session records it.
+-- The folder a UID belongs to. A UID names a message only within its
+-- folder and that folder's UIDVALIDITY, and two folders may share a
+-- UIDVALIDITY: a mailbox pointed at another folder must not take the new
+-- folder's UIDs for the old one's sightings. mailbox_state.folder is the
+-- folder the sync state (UIDVALIDITY, last UID) belongs to; a sighting is
+-- keyed by (mailbox, folder, UIDVALIDITY, UID). Sightings from before this
+-- migration have folder '': the next session, finding its folder differs,
+-- reads the folder again from its first message (known mail is recognised
+-- by Message-ID and SHA-256, never numbered twice).
 ALTER TABLE mailbox_state ADD COLUMN folder TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE sightings_v6 (
+    mailbox     TEXT    NOT NULL,
+    folder      TEXT    NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid         INTEGER NOT NULL,
+    message     INTEGER NOT NULL REFERENCES messages (id),
+    seen_at     TEXT    NOT NULL,
+    moved_to    TEXT,   -- the outcome folder; '' left in place; NULL not yet moved
+    moved_at    TEXT,
+    PRIMARY KEY (mailbox, folder, uidvalidity, uid)
+);
+INSERT INTO sightings_v6 (mailbox, folder, uidvalidity, uid, message, seen_at, moved_to, moved_at)
+    SELECT mailbox, '', uidvalidity, uid, message, seen_at, moved_to, moved_at FROM sightings;
+DROP TABLE sightings;
+ALTER TABLE sightings_v6 RENAME TO sightings;
+CREATE INDEX sightings_pending ON sightings (mailbox, folder, uidvalidity) WHERE moved_at IS NULL;
+CREATE INDEX sightings_message ON sightings (message);

@@ -34,7 +34,7 @@ func fillForPurge(t *testing.T, state string, batches, perBatch int) map[int64]b
 		t.Fatal(err)
 	}
 	defer st.Close()
-	st.SetUIDValidity(context.Background(), "gc", "INBOX", 1)
+	st.SetFolder(context.Background(), "gc", store.Folder{Name: "INBOX", UIDValidity: 1})
 	body := bytes.Repeat([]byte("testo della comunicazione, riga lunga di prova.\r\n"), 400) // 20 KB
 	uid := uint32(0)
 	for b := 0; b < batches; b++ {
@@ -63,7 +63,7 @@ func fillForPurge(t *testing.T, state string, batches, perBatch int) map[int64]b
 			return store.Followup{Case: &store.NewCase{Address: "GestioneCredito.Ferrara@inps.it", Sender: "a@example.it",
 				ReceivedDay: day, Due: day.AddDate(0, 0, 14), TermDays: 10}}
 		}
-		if _, err := st.Ingest(context.Background(), "gc", 1, seg, items, open); err != nil {
+		if _, err := st.Ingest(context.Background(), "gc", store.Folder{Name: "INBOX", UIDValidity: 1}, seg, items, open); err != nil {
 			t.Fatal(err)
 		}
 		seg.Close()

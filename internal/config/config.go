@@ -335,7 +335,7 @@ func (c *Config) applyDefaults() {
 }
 
 func (m *Mailbox) applyDefaults() {
-	if m.Folder == "" {
+	if m.Folder == "" || strings.EqualFold(m.Folder, "INBOX") { // INBOX is one name in any case (RFC 3501 5.1)
 		m.Folder = "INBOX"
 	}
 	defaults := Folders{Accepted: "gatewayd/accepted", Refused: "gatewayd/refused",

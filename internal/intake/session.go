@@ -13,18 +13,19 @@ import (
 
 	"gatewayd/internal/clock"
 	"gatewayd/internal/imapconn"
+	"gatewayd/internal/store"
 	"gatewayd/internal/triage"
 )
 
 // session is one connection's life: login, folders, select, then sync and
 // wait (IDLE or poll) until something fails or ctx ends.
 type session struct {
-	w           *Watcher
-	log         *slog.Logger
-	c           *imapclient.Client
-	wake        chan struct{}
-	uidValidity uint32
-	folders     map[triage.Outcome]string
+	w       *Watcher
+	log     *slog.Logger
+	c       *imapclient.Client
+	wake    chan struct{}
+	folder  store.Folder // the watched folder under its current UIDVALIDITY
+	folders map[triage.Outcome]string
 }
 
 func (s *session) run(ctx context.Context) error {
@@ -142,22 +143,22 @@ func (s *session) selectFolder(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("selecting %q: %w", s.w.Mailbox.Folder, err)
 	}
-	if s.uidValidity != data.UIDValidity {
+	if s.folder.UIDValidity != data.UIDValidity {
 		s.log.Debug("folder selected", "uidvalidity", data.UIDValidity, "messages", data.NumMessages)
 	}
-	s.uidValidity = data.UIDValidity
-	changed, err := s.w.Store.SetUIDValidity(ctx, s.w.Mailbox.Name, s.w.Mailbox.Folder, data.UIDValidity)
+	s.folder = store.Folder{Name: s.w.Mailbox.Folder, UIDValidity: data.UIDValidity}
+	changed, err := s.w.Store.SetFolder(ctx, s.w.Mailbox.Name, s.folder)
 	if err != nil {
 		return err
 	}
 	if changed {
-		s.log.Warn("UIDVALIDITY or folder changed: resyncing the folder; known messages are recognised, not protocolled again",
-			"uidvalidity", data.UIDValidity)
+		s.log.Warn("UIDVALIDITY or folder changed: reading the folder again from its first message; known messages are recognised, not protocolled again",
+			"folder", s.folder.Name, "uidvalidity", data.UIDValidity)
 	}
-	dropped, err := s.w.Store.DropPendingMoves(ctx, s.w.Mailbox.Name, data.UIDValidity)
+	dropped, err := s.w.Store.DropPendingMoves(ctx, s.w.Mailbox.Name, s.folder)
 	if dropped > 0 {
-		s.log.Warn("moves left pending under the previous UIDVALIDITY or folder dropped: the messages are recorded; "+
-			"still in the watched folder they are recognised and moved, in a previous folder they stay there", "count", dropped)
+		s.log.Warn("moves left pending under a previous folder or UIDVALIDITY dropped (event move-dropped): the messages stay recorded; "+
+			"seen again they are recognised and moved", "count", dropped)
 	}
 	return err
 }

@@ -12,13 +12,13 @@ import (
 // moves still to do, and one transaction per batch.
 type Store interface {
 	MailboxState(ctx context.Context, mailbox string) (store.MailboxState, error)
-	SetUIDValidity(ctx context.Context, mailbox, folder string, v uint32) (bool, error)
+	SetFolder(ctx context.Context, mailbox string, f store.Folder) (bool, error)
 	RecordFailure(ctx context.Context, mailbox string, attempts int, next time.Time, cause error) error
 	RecordSuccess(ctx context.Context, mailbox string) error
-	PendingMoves(ctx context.Context, mailbox string, uidvalidity uint32) ([]store.PendingMove, error)
-	MarkMoved(ctx context.Context, mailbox string, uidvalidity uint32, uids []uint32, folder string) error
-	DropPendingMoves(ctx context.Context, mailbox string, current uint32) (int64, error)
-	Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []store.Item, mails store.FollowupFunc) ([]store.Result, error)
+	PendingMoves(ctx context.Context, mailbox string, f store.Folder) ([]store.PendingMove, error)
+	MarkMoved(ctx context.Context, mailbox string, f store.Folder, uids []uint32, dest string) error
+	DropPendingMoves(ctx context.Context, mailbox string, current store.Folder) (int, error)
+	Ingest(ctx context.Context, mailbox string, f store.Folder, seg *spool.Segment, items []store.Item, mails store.FollowupFunc) ([]store.Result, error)
 	Spool() *spool.Spool
 	CaseOf(ctx context.Context, ids, protocols []string) (store.Case, bool, error)
 }

@@ -229,7 +229,7 @@ func (s *session) commitBatch(ctx context.Context, f fetched) error {
 			panic(v)
 		}
 	}()
-	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.uidValidity, seg, storeItems(items), s.guardedFollowup)
+	results, err := s.w.Store.Ingest(ctx, s.w.Mailbox.Name, s.folder, seg, storeItems(items), s.guardedFollowup)
 	if err != nil {
 		seg.Discard()
 		return err
@@ -284,7 +284,7 @@ func (s *session) logResult(r store.Result, it *item) {
 // movePending moves the messages recorded but not yet moved (a crash or a
 // failure came between commit and move).
 func (s *session) movePending(ctx context.Context) error {
-	pending, err := s.w.Store.PendingMoves(ctx, s.w.Mailbox.Name, s.uidValidity)
+	pending, err := s.w.Store.PendingMoves(ctx, s.w.Mailbox.Name, s.folder)
 	if err != nil || len(pending) == 0 {
 		return err
 	}
@@ -301,7 +301,7 @@ func (s *session) move(ctx context.Context, moves []store.PendingMove) error {
 	}
 	for outcome, uids := range byOutcome {
 		if s.w.Shadow { // left where they are; the UIDs recorded say what was seen
-			if err := s.w.Store.MarkMoved(ctx, s.w.Mailbox.Name, s.uidValidity, uids, ""); err != nil {
+			if err := s.w.Store.MarkMoved(ctx, s.w.Mailbox.Name, s.folder, uids, ""); err != nil {
 				return err
 			}
 			continue
@@ -314,7 +314,7 @@ func (s *session) move(ctx context.Context, moves []store.PendingMove) error {
 		if _, err := s.c.Move(set, folder).Wait(); err != nil {
 			return fmt.Errorf("moving %d messages to %q: %w", len(uids), folder, err)
 		}
-		if err := s.w.Store.MarkMoved(ctx, s.w.Mailbox.Name, s.uidValidity, uids, folder); err != nil {
+		if err := s.w.Store.MarkMoved(ctx, s.w.Mailbox.Name, s.folder, uids, folder); err != nil {
 			return err
 		}
 	}

@@ -73,7 +73,7 @@ func (o *office) receive(sender, subject string, pec bool) string {
 	it := store.Item{UID: o.uid, InternalDate: o.clock.Now(), Size: int64(len(body)), Body: w.Close(), Decision: d,
 		Facts: mailparse.Facts{MessageID: "m" + string(rune('a'+o.uid)) + "@example.it", From: sender, Subject: subject,
 			Date: "Mon, 16 Nov 2026 10:00:00 +0100"}}
-	res, err := o.st.Ingest(context.Background(), "pec", 1, seg, []store.Item{it}, nil)
+	res, err := o.st.Ingest(context.Background(), "pec", store.Folder{Name: "INBOX", UIDValidity: 1}, seg, []store.Item{it}, nil)
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -406,7 +406,7 @@ func TestRegister_closedDays(t *testing.T) {
 	seg, _ := o.st.Spool().NewSegment(o.clock.Now())
 	w := seg.Begin(0)
 	io.WriteString(w, "Subject: late\r\n\r\nx\r\n")
-	_, err := o.st.Ingest(context.Background(), "pec", 1, seg, []store.Item{{UID: 99, InternalDate: o.clock.Now(), Body: w.Close(),
+	_, err := o.st.Ingest(context.Background(), "pec", store.Folder{Name: "INBOX", UIDValidity: 1}, seg, []store.Item{{UID: 99, InternalDate: o.clock.Now(), Body: w.Close(),
 		Decision: triage.Decision{Outcome: triage.Accepted}, Facts: mailparse.Facts{MessageID: "late@x"}}}, nil)
 	seg.Close()
 	if err == nil || !strings.Contains(err.Error(), "already produced") {

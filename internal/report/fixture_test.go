@@ -76,7 +76,7 @@ func (o *office) receive(mailbox string, at time.Time, d triage.Decision, proble
 	io.Copy(w, bytes.NewReader([]byte(body)))
 	it := store.Item{UID: o.uid, InternalDate: at, Size: int64(len(body)), Body: w.Close(), Problem: problem, Decision: d,
 		Facts: mailparse.Facts{MessageID: fmt.Sprintf("m%d@example.it", o.uid)}}
-	res, err := o.s.Ingest(context.Background(), mailbox, 1, seg, []store.Item{it}, func(r store.Result, it store.Item) store.Followup {
+	res, err := o.s.Ingest(context.Background(), mailbox, store.Folder{Name: "INBOX", UIDValidity: 1}, seg, []store.Item{it}, func(r store.Result, it store.Item) store.Followup {
 		return store.Followup{Case: deadlines.NewCase(o.rules, boxes[mailbox], r, it)}
 	})
 	if err != nil {

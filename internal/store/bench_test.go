@@ -16,7 +16,7 @@ func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
 	s := openTest(&testing.T{}, b.TempDir(), time.Now())
 	defer s.Close()
-	s.SetUIDValidity(ctx, "a", "INBOX", 1)
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
 	body := make([]byte, 2000)
 	uid := uint32(0)
 	b.ResetTimer()
@@ -32,11 +32,11 @@ func BenchmarkIngest(b *testing.B) {
 				Facts: mailparse.Facts{MessageID: fmt.Sprintf("%d@x", uid)}, Decision: triage.Decision{Outcome: triage.Accepted}}
 			uids[j] = uid
 		}
-		if _, err := s.Ingest(ctx, "a", 1, seg, items, nil); err != nil {
+		if _, err := s.Ingest(ctx, "a", Folder{"INBOX", 1}, seg, items, nil); err != nil {
 			b.Fatal(err)
 		}
 		seg.Close()
-		if err := s.MarkMoved(ctx, "a", 1, uids, "done"); err != nil {
+		if err := s.MarkMoved(ctx, "a", Folder{"INBOX", 1}, uids, "done"); err != nil {
 			b.Fatal(err)
 		}
 	}

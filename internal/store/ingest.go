@@ -53,14 +53,14 @@ type FollowupFunc func(r Result, it Item) Followup
 // sighting is already recorded returns its earlier result; a known message
 // (same Message-ID and SHA-256) seen under a new UID is recorded as seen
 // again, with no new number and no new answer.
-func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, mails FollowupFunc) ([]Result, error) {
+func (s *Store) Ingest(ctx context.Context, mailbox string, f Folder, seg *spool.Segment, items []Item, mails FollowupFunc) ([]Result, error) {
 	if err := seg.Commit(); err != nil {
 		return nil, fmt.Errorf("storing message bodies: %w", err)
 	}
 	var results []Result
 	err := s.Update(ctx, func(ctx context.Context, t *Tx) error {
 		var err error
-		results, err = s.ingestBatch(ctx, t, mailbox, uidvalidity, seg, items, mails)
+		results, err = s.ingestBatch(ctx, t, mailbox, f, seg, items, mails)
 		return err
 	})
 	if err != nil {
@@ -69,40 +69,40 @@ func (s *Store) Ingest(ctx context.Context, mailbox string, uidvalidity uint32, 
 	return results, nil
 }
 
-func (s *Store) ingestBatch(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, seg *spool.Segment, items []Item, mails FollowupFunc) ([]Result, error) {
+func (s *Store) ingestBatch(ctx context.Context, t *Tx, mailbox string, f Folder, seg *spool.Segment, items []Item, mails FollowupFunc) ([]Result, error) {
 	tx, now := t.tx, t.now
 	if _, err := tx.ExecContext(ctx, `INSERT INTO spool_segments (name, size, created_at) VALUES (?, ?, ?)`,
 		seg.Name, seg.Size(), ts(now)); err != nil {
 		return nil, fmt.Errorf("recording spool segment: %w", err)
 	}
-	seen, err := recordedUIDs(ctx, tx, mailbox, uidvalidity, items)
+	seen, err := recordedUIDs(ctx, tx, mailbox, f, items)
 	if err != nil {
 		return nil, err
 	}
 	results := make([]Result, 0, len(items))
 	var maxUID uint32
 	for _, it := range items {
-		r, err := s.ingestOne(ctx, t, mailbox, uidvalidity, it, seen[it.UID], mails)
+		r, err := s.ingestOne(ctx, t, mailbox, f, it, seen[it.UID], mails)
 		if err != nil {
 			return nil, fmt.Errorf("recording uid %d: %w", it.UID, err)
 		}
 		results = append(results, r)
 		maxUID = max(maxUID, it.UID)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at)
-		VALUES (?, ?, ?, ?)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, folder, uidvalidity, last_uid, updated_at)
+		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (mailbox) DO UPDATE SET last_uid = max(last_uid, excluded.last_uid), updated_at = excluded.updated_at
-		WHERE uidvalidity = excluded.uidvalidity`, mailbox, uidvalidity, maxUID, ts(now)); err != nil {
+		WHERE folder = excluded.folder AND uidvalidity = excluded.uidvalidity`, mailbox, f.Name, f.UIDValidity, maxUID, ts(now)); err != nil {
 		return nil, fmt.Errorf("advancing last uid: %w", err)
 	}
 	return results, nil
 }
 
-func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, it Item, recorded bool, mails FollowupFunc) (Result, error) {
+func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, f Folder, it Item, recorded bool, mails FollowupFunc) (Result, error) {
 	tx, now := t.tx, t.now
 	r := Result{UID: it.UID}
 	if recorded {
-		prior, _, err := sightingResult(ctx, tx, mailbox, uidvalidity, it.UID)
+		prior, _, err := sightingResult(ctx, tx, mailbox, f, it.UID)
 		return prior, err
 	}
 	id, outcome, err := knownMessage(ctx, tx, it.Facts.MessageID, it.Body.SHA256)
@@ -118,14 +118,14 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidit
 		if err != nil {
 			return r, err
 		}
-		if err := insertSighting(ctx, tx, mailbox, uidvalidity, it.UID, id, now); err != nil {
+		if err := insertSighting(ctx, tx, mailbox, f, it.UID, id, now); err != nil {
 			return r, err
 		}
-		seen := event{"seen-again", map[string]any{"uidvalidity": uidvalidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol}}
+		seen := event{"seen-again", map[string]any{"folder": f.Name, "uidvalidity": f.UIDValidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol}}
 		if !s.numbering.Shadow && strings.HasPrefix(r.Protocol, shadowPrefix) {
 			r.Kept = true
-			if _, err := tx.ExecContext(ctx, `UPDATE sightings SET moved_to = '', moved_at = ? WHERE mailbox = ? AND uidvalidity = ? AND uid = ?`,
-				ts(now), mailbox, uidvalidity, it.UID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE sightings SET moved_to = '', moved_at = ? WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ?`,
+				ts(now), mailbox, f.Name, f.UIDValidity, it.UID); err != nil {
 				return r, fmt.Errorf("keeping a shadow trial's mail in place: %w", err)
 			}
 			return r, addEvents(ctx, tx, now, id, mailbox, seen, event{"left-in-place", map[string]any{"uid": it.UID,
@@ -133,7 +133,7 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, uidvalidit
 		}
 		return r, addEvents(ctx, tx, now, id, mailbox, seen)
 	}
-	r, err = s.recordNew(ctx, t, mailbox, uidvalidity, it)
+	r, err = s.recordNew(ctx, t, mailbox, f, it)
 	if err != nil || it.Problem != nil {
 		return r, err
 	}
@@ -177,7 +177,7 @@ func (t *Tx) Follow(ctx context.Context, mailbox string, r Result, f Followup) e
 }
 
 // recordNew inserts a message never seen before with its decision.
-func (s *Store) recordNew(ctx context.Context, t *Tx, mailbox string, uidvalidity uint32, it Item) (Result, error) {
+func (s *Store) recordNew(ctx context.Context, t *Tx, mailbox string, f Folder, it Item) (Result, error) {
 	tx, now := t.tx, t.now
 	r := Result{UID: it.UID, Outcome: it.Decision.Outcome, Reasons: it.Decision.Reasons, Due: it.Decision.Due}
 	if it.Problem != nil {
@@ -202,11 +202,11 @@ func (s *Store) recordNew(ctx context.Context, t *Tx, mailbox string, uidvalidit
 	if r.Message, err = res.LastInsertId(); err != nil {
 		return r, err
 	}
-	if err := insertSighting(ctx, tx, mailbox, uidvalidity, it.UID, r.Message, now); err != nil {
+	if err := insertSighting(ctx, tx, mailbox, f, it.UID, r.Message, now); err != nil {
 		return r, err
 	}
 	events := []event{{"received", map[string]any{
-		"uidvalidity": uidvalidity, "uid": it.UID, "size": it.Size, "sha256": it.Body.SHA256,
+		"folder": f.Name, "uidvalidity": f.UIDValidity, "uid": it.UID, "size": it.Size, "sha256": it.Body.SHA256,
 		"internal_date": ts(it.InternalDate), "message_id": it.Facts.MessageID}}}
 	switch {
 	case it.Problem != nil:
@@ -226,12 +226,12 @@ func (s *Store) recordNew(ctx context.Context, t *Tx, mailbox string, uidvalidit
 	return r, addEvents(ctx, tx, now, r.Message, mailbox, events...)
 }
 
-func sightingResult(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity, uid uint32) (Result, bool, error) {
+func sightingResult(ctx context.Context, tx *sql.Tx, mailbox string, f Folder, uid uint32) (Result, bool, error) {
 	r := Result{UID: uid, SeenAgain: true}
 	var reasons string
 	err := tx.QueryRowContext(ctx, `SELECT m.id, m.outcome, m.reasons, coalesce(p.label, ''), s.moved_at IS NOT NULL AND s.moved_to = ''
 		FROM sightings s JOIN messages m ON m.id = s.message LEFT JOIN protocols p ON p.message = m.id
-		WHERE s.mailbox = ? AND s.uidvalidity = ? AND s.uid = ?`, mailbox, uidvalidity, uid).
+		WHERE s.mailbox = ? AND s.folder = ? AND s.uidvalidity = ? AND s.uid = ?`, mailbox, f.Name, f.UIDValidity, uid).
 		Scan(&r.Message, &r.Outcome, &reasons, &r.Protocol, &r.Kept)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
@@ -266,9 +266,9 @@ func protocolOf(ctx context.Context, tx *sql.Tx, message int64) (string, error) 
 	return label, err
 }
 
-func insertSighting(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity, uid uint32, message int64, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO sightings (mailbox, uidvalidity, uid, message, seen_at)
-		VALUES (?, ?, ?, ?, ?)`, mailbox, uidvalidity, uid, message, ts(now))
+func insertSighting(ctx context.Context, tx *sql.Tx, mailbox string, f Folder, uid uint32, message int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO sightings (mailbox, folder, uidvalidity, uid, message, seen_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, mailbox, f.Name, f.UIDValidity, uid, message, ts(now))
 	if err != nil {
 		return fmt.Errorf("inserting sighting: %w", err)
 	}
@@ -326,7 +326,7 @@ func addEvents(ctx context.Context, tx *sql.Tx, at time.Time, message int64, mai
 
 // recordedUIDs returns which of the items' UIDs already have a sighting
 // (a batch fetched again after a crash between commit and move).
-func recordedUIDs(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity uint32, items []Item) (map[uint32]bool, error) {
+func recordedUIDs(ctx context.Context, tx *sql.Tx, mailbox string, f Folder, items []Item) (map[uint32]bool, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
@@ -334,8 +334,8 @@ func recordedUIDs(ctx context.Context, tx *sql.Tx, mailbox string, uidvalidity u
 	for _, it := range items {
 		lo, hi = min(lo, it.UID), max(hi, it.UID)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT uid FROM sightings WHERE mailbox = ? AND uidvalidity = ? AND uid BETWEEN ? AND ?`,
-		mailbox, uidvalidity, lo, hi)
+	rows, err := tx.QueryContext(ctx, `SELECT uid FROM sightings WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid BETWEEN ? AND ?`,
+		mailbox, f.Name, f.UIDValidity, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("looking up sightings: %w", err)
 	}

@@ -35,59 +35,50 @@ func (s *Store) MailboxState(ctx context.Context, mailbox string) (MailboxState,
 	return st, nil
 }
 
-// ErrSameUIDValidity refuses a folder whose UIDVALIDITY is the one the
-// mailbox's previous folder had: their UIDs cannot be told apart.
-var ErrSameUIDValidity = errors.New("the new folder has the old folder's UIDVALIDITY")
+// Folder is where a mailbox's UIDs are valid: its watched folder under
+// one UIDVALIDITY. Two folders may share a UIDVALIDITY, so a UID is
+// looked up with both.
+type Folder struct {
+	Name        string
+	UIDValidity uint32
+}
 
-// SetUIDValidity records the mailbox's folder and its current UIDVALIDITY.
-// When either differs from the stored one, the sync restarts from UID 0
-// (known messages are then recognised by Message-ID and SHA-256) and an
-// event says so; it reports whether they changed. Another folder with the
-// same UIDVALIDITY is refused with ErrSameUIDValidity: its UIDs would be
-// taken for the old folder's, its first messages never read.
-func (s *Store) SetUIDValidity(ctx context.Context, mailbox, folder string, v uint32) (bool, error) {
+// SetFolder records the folder the mailbox watches and its current
+// UIDVALIDITY. When either differs from the stored one, the sync restarts
+// from UID 0 (known messages are then recognised by Message-ID and SHA-256,
+// never numbered twice) and an event says so; it reports whether they
+// changed (not on the first record).
+func (s *Store) SetFolder(ctx context.Context, mailbox string, f Folder) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("beginning uidvalidity update: %w", err)
+		return false, fmt.Errorf("beginning folder update: %w", err)
 	}
 	defer tx.Rollback()
-	var old uint32
-	var oldFolder string
-	err = tx.QueryRowContext(ctx, `SELECT uidvalidity, folder FROM mailbox_state WHERE mailbox = ?`, mailbox).Scan(&old, &oldFolder)
+	var old Folder
+	err = tx.QueryRowContext(ctx, `SELECT folder, uidvalidity FROM mailbox_state WHERE mailbox = ?`, mailbox).Scan(&old.Name, &old.UIDValidity)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("reading uidvalidity: %w", err)
+		return false, fmt.Errorf("reading the mailbox's folder: %w", err)
 	}
-	moved := oldFolder != "" && oldFolder != folder
+	if old == f {
+		return false, nil
+	}
 	now := s.now()
-	switch {
-	case moved && old == v:
-		return false, fmt.Errorf("folder %q: %w (%d, as %q had before it): their messages cannot be told apart, so none is read; "+
-			"give the mailbox a new name in the configuration, or have the server give the folder a new UIDVALIDITY", folder, ErrSameUIDValidity, v, oldFolder)
-	case old == v:
-		if oldFolder == folder {
-			return false, nil
-		}
-		// Recorded for the first time (a state from before the folder was).
-		if _, err := tx.ExecContext(ctx, `UPDATE mailbox_state SET folder = ? WHERE mailbox = ?`, folder, mailbox); err != nil {
-			return false, fmt.Errorf("recording the folder: %w", err)
-		}
-		return false, tx.Commit()
-	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, folder, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, 0, ?)
 		ON CONFLICT (mailbox) DO UPDATE SET folder = excluded.folder, uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at`,
-		mailbox, folder, v, ts(now)); err != nil {
-		return false, fmt.Errorf("writing uidvalidity: %w", err)
+		mailbox, f.Name, f.UIDValidity, ts(now)); err != nil {
+		return false, fmt.Errorf("writing the mailbox's folder: %w", err)
 	}
-	if old != 0 {
-		detail := map[string]any{"old": old, "new": v}
-		if moved {
-			detail["old_folder"], detail["folder"] = oldFolder, folder
+	changed := old.UIDValidity != 0 // a state recorded before (by a session, not only a failure)
+	if changed {
+		detail := map[string]any{"old": old.UIDValidity, "new": f.UIDValidity}
+		if old.Name != f.Name {
+			detail["old_folder"], detail["folder"] = old.Name, f.Name
 		}
 		if err := addEvents(ctx, tx, now, 0, mailbox, event{"uidvalidity-changed", detail}); err != nil {
 			return false, err
 		}
 	}
-	return old != 0, tx.Commit()
+	return changed, tx.Commit()
 }
 
 // RecordFailure stores a failed attempt and when the next may start, before
@@ -120,11 +111,11 @@ type PendingMove struct {
 	Outcome triage.Outcome
 }
 
-// PendingMoves lists the recorded sightings of the mailbox whose move to
-// the outcome folder is not yet confirmed, by UID.
-func (s *Store) PendingMoves(ctx context.Context, mailbox string, uidvalidity uint32) ([]PendingMove, error) {
+// PendingMoves lists the recorded sightings of the mailbox in folder f
+// whose move to the outcome folder is not yet confirmed, by UID.
+func (s *Store) PendingMoves(ctx context.Context, mailbox string, f Folder) ([]PendingMove, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT s.uid, m.outcome FROM sightings s JOIN messages m ON m.id = s.message
-		WHERE s.mailbox = ? AND s.uidvalidity = ? AND s.moved_at IS NULL ORDER BY s.uid`, mailbox, uidvalidity)
+		WHERE s.mailbox = ? AND s.folder = ? AND s.uidvalidity = ? AND s.moved_at IS NULL ORDER BY s.uid`, mailbox, f.Name, f.UIDValidity)
 	if err != nil {
 		return nil, fmt.Errorf("listing pending moves: %w", err)
 	}
@@ -140,9 +131,9 @@ func (s *Store) PendingMoves(ctx context.Context, mailbox string, uidvalidity ui
 	return out, rows.Err()
 }
 
-// MarkMoved records that the given UIDs were moved to folder ("": left
-// in place, shadow mode).
-func (s *Store) MarkMoved(ctx context.Context, mailbox string, uidvalidity uint32, uids []uint32, folder string) error {
+// MarkMoved records that the given UIDs of folder f were moved to folder
+// dest ("": left in place, shadow mode).
+func (s *Store) MarkMoved(ctx context.Context, mailbox string, f Folder, uids []uint32, dest string) error {
 	ctx = context.WithoutCancel(ctx)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -153,16 +144,16 @@ func (s *Store) MarkMoved(ctx context.Context, mailbox string, uidvalidity uint3
 	for _, uid := range uids {
 		var msg int64
 		err := tx.QueryRowContext(ctx, `UPDATE sightings SET moved_to = ?, moved_at = ?
-			WHERE mailbox = ? AND uidvalidity = ? AND uid = ? AND moved_at IS NULL RETURNING message`,
-			folder, ts(now), mailbox, uidvalidity, uid).Scan(&msg)
+			WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ? AND moved_at IS NULL RETURNING message`,
+			dest, ts(now), mailbox, f.Name, f.UIDValidity, uid).Scan(&msg)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("recording move of uid %d: %w", uid, err)
 		}
-		ev := event{"moved", map[string]any{"uid": uid, "folder": folder}}
-		if folder == "" {
+		ev := event{"moved", map[string]any{"uid": uid, "folder": dest}}
+		if dest == "" {
 			ev = event{"left-in-place", map[string]any{"uid": uid, "why": "shadow mode"}}
 		}
 		if err := addEvents(ctx, tx, now, msg, mailbox, ev); err != nil {
@@ -172,14 +163,45 @@ func (s *Store) MarkMoved(ctx context.Context, mailbox string, uidvalidity uint3
 	return tx.Commit()
 }
 
-// DropPendingMoves marks as gone the unmoved sightings of an old
-// UIDVALIDITY (or an old folder): those UIDs no longer name anything the
-// session can move. It returns how many there were.
-func (s *Store) DropPendingMoves(ctx context.Context, mailbox string, current uint32) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE sightings SET moved_to = '', moved_at = ?
-		WHERE mailbox = ? AND uidvalidity != ? AND moved_at IS NULL`, ts(s.now()), mailbox, current)
-	if err != nil {
-		return 0, fmt.Errorf("dropping stale pending moves: %w", err)
-	}
-	return res.RowsAffected()
+// DropPendingMoves forgets the unmoved sightings of the mailbox under
+// another folder or UIDVALIDITY than current: those UIDs name nothing the
+// session can move. Each message stays recorded, and an event says which
+// UID of which folder was dropped; seen again anywhere, the message is
+// recognised by Message-ID and SHA-256 and moved to its outcome folder. It
+// returns how many were dropped.
+func (s *Store) DropPendingMoves(ctx context.Context, mailbox string, current Folder) (int, error) {
+	n := 0
+	err := s.Update(ctx, func(ctx context.Context, t *Tx) error {
+		rows, err := t.tx.QueryContext(ctx, `DELETE FROM sightings WHERE mailbox = ? AND NOT (folder = ? AND uidvalidity = ?)
+			AND moved_at IS NULL RETURNING message, folder, uidvalidity, uid`, mailbox, current.Name, current.UIDValidity)
+		if err != nil {
+			return fmt.Errorf("dropping stale pending moves: %w", err)
+		}
+		var evs []struct {
+			msg int64
+			ev  event
+		}
+		for rows.Next() {
+			var msg int64
+			var folder string
+			var uv, uid uint32
+			if err := rows.Scan(&msg, &folder, &uv, &uid); err != nil {
+				rows.Close()
+				return fmt.Errorf("reading a dropped move: %w", err)
+			}
+			evs = append(evs, struct {
+				msg int64
+				ev  event
+			}{msg, event{"move-dropped", map[string]any{"folder": folder, "uidvalidity": uv, "uid": uid}}})
+		}
+		rows.Close()
+		for _, e := range evs {
+			if err := addEvents(ctx, t.tx, t.now, e.msg, mailbox, e.ev); err != nil {
+				return err
+			}
+		}
+		n = len(evs)
+		return rows.Err()
+	})
+	return n, err
 }

@@ -35,8 +35,15 @@ type msg struct {
 	msgID, body string
 }
 
-// ingest writes the messages into one segment and ingests them.
+// ingest writes the messages into one segment and ingests them from
+// INBOX under uidvalidity.
 func ingest(t *testing.T, s *Store, mailbox string, uidvalidity uint32, msgs ...msg) ([]Result, []Item, error) {
+	t.Helper()
+	return ingestIn(t, s, mailbox, Folder{"INBOX", uidvalidity}, msgs...)
+}
+
+// ingestIn is ingest from folder f.
+func ingestIn(t *testing.T, s *Store, mailbox string, f Folder, msgs ...msg) ([]Result, []Item, error) {
 	t.Helper()
 	seg, err := s.Spool().NewSegment(time.Now())
 	if err != nil {
@@ -50,8 +57,18 @@ func ingest(t *testing.T, s *Store, mailbox string, uidvalidity uint32, msgs ...
 		items = append(items, Item{UID: m.uid, Size: int64(len(m.body)), Body: w.Close(), Facts: mailparse.Facts{MessageID: m.msgID},
 			Decision: triage.Decision{Outcome: triage.Accepted}, InternalDate: time.Now()})
 	}
-	r, err := s.Ingest(context.Background(), mailbox, uidvalidity, seg, items, nil)
+	r, err := s.Ingest(context.Background(), mailbox, f, seg, items, nil)
 	return r, items, err
+}
+
+// count runs a SELECT count(*) query.
+func count(t *testing.T, s *Store, query string) int {
+	t.Helper()
+	var n int
+	if err := s.db.QueryRow(query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestIngest_idempotent: the same sighting twice, and the same message
@@ -59,7 +76,7 @@ func ingest(t *testing.T, s *Store, mailbox string, uidvalidity uint32, msgs ...
 func TestIngest_idempotent(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Date(2026, 3, 2, 10, 0, 0, 0, clock.Rome))
-	if _, err := s.SetUIDValidity(ctx, "a", "INBOX", 7); err != nil {
+	if _, err := s.SetFolder(ctx, "a", Folder{"INBOX", 7}); err != nil {
 		t.Fatal(err)
 	}
 	r1, _, err := ingest(t, s, "a", 7, msg{1, "x@y", "body one"}, msg{2, "z@y", "body two"})
@@ -85,13 +102,13 @@ func TestIngest_idempotent(t *testing.T) {
 	if st.LastUID != 3 || st.UIDValidity != 7 {
 		t.Errorf("state = %+v, want uidvalidity 7, last uid 3", st)
 	}
-	if pm, _ := s.PendingMoves(ctx, "a", 7); len(pm) != 3 {
+	if pm, _ := s.PendingMoves(ctx, "a", Folder{"INBOX", 7}); len(pm) != 3 {
 		t.Errorf("pending moves = %d, want 3", len(pm))
 	}
-	if err := s.MarkMoved(ctx, "a", 7, []uint32{1, 2, 3}, "done"); err != nil {
+	if err := s.MarkMoved(ctx, "a", Folder{"INBOX", 7}, []uint32{1, 2, 3}, "done"); err != nil {
 		t.Fatal(err)
 	}
-	if pm, _ := s.PendingMoves(ctx, "a", 7); len(pm) != 0 {
+	if pm, _ := s.PendingMoves(ctx, "a", Folder{"INBOX", 7}); len(pm) != 0 {
 		t.Errorf("pending moves after MarkMoved = %d, want 0", len(pm))
 	}
 }
@@ -99,9 +116,9 @@ func TestIngest_idempotent(t *testing.T) {
 func TestSetUIDValidity_resets(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetUIDValidity(ctx, "a", "INBOX", 1)
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"})
-	changed, err := s.SetUIDValidity(ctx, "a", "INBOX", 2)
+	changed, err := s.SetFolder(ctx, "a", Folder{"INBOX", 2})
 	if err != nil || !changed {
 		t.Fatalf("SetUIDValidity() = %v, %v, want changed", changed, err)
 	}
@@ -110,63 +127,74 @@ func TestSetUIDValidity_resets(t *testing.T) {
 	}
 }
 
-// TestSetUIDValidity_folder: another folder resets the sync like a new
-// UIDVALIDITY; another folder with the same UIDVALIDITY is refused and
-// changes nothing; a state from before the folder was recorded takes it
-// without a reset.
-func TestSetUIDValidity_folder(t *testing.T) {
+// TestSetFolder_folder: another folder resyncs from UID 0 whatever its
+// UIDVALIDITY, and its UIDs never pass for the old folder's sightings: a
+// different message under the same UIDVALIDITY and UID is recorded as
+// new; back in the old folder, its sightings hold again. A state from
+// before folders were recorded (”) resyncs once.
+func TestSetFolder_folder(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetUIDValidity(ctx, "a", "INBOX", 1)
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"})
-	if changed, err := s.SetUIDValidity(ctx, "a", "Other", 1); !errors.Is(err, ErrSameUIDValidity) || changed {
-		t.Fatalf("same UIDVALIDITY, other folder: %v, %v; want ErrSameUIDValidity", changed, err)
+	if changed, err := s.SetFolder(ctx, "a", Folder{"Other", 1}); err != nil || !changed {
+		t.Fatalf("other folder, same UIDVALIDITY: %v, %v; want changed", changed, err)
 	}
-	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 5 {
-		t.Errorf("a refused folder changed the state: %+v", st)
+	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 0 {
+		t.Errorf("state = %+v, want last uid 0", st)
 	}
-	if changed, err := s.SetUIDValidity(ctx, "a", "Other", 9); err != nil || !changed {
-		t.Fatalf("other folder, other UIDVALIDITY: %v, %v; want changed", changed, err)
+	res, _, err := ingestIn(t, s, "a", Folder{"Other", 1}, msg{5, "n@x", "c"})
+	if err != nil || res[0].SeenAgain || res[0].Protocol == "" {
+		t.Fatalf("UID 5 of the other folder: %+v, %v; want a new message with its own number", res, err)
 	}
-	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 0 || st.UIDValidity != 9 {
-		t.Errorf("state = %+v, want last uid 0 under uidvalidity 9", st)
+	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}); !changed {
+		t.Fatal("back to INBOX: not a change")
 	}
-	if _, err := s.db.Exec(`UPDATE mailbox_state SET folder = '', last_uid = 3 WHERE mailbox = 'a'`); err != nil {
+	res, _, err = ingestIn(t, s, "a", Folder{"INBOX", 1}, msg{5, "m@x", "b"})
+	if err != nil || !res[0].SeenAgain {
+		t.Fatalf("UID 5 of INBOX again: %+v, %v; want its first sighting", res, err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM protocols`); n != 2 {
+		t.Errorf("%d numbers given, want 2", n)
+	}
+	if _, err := s.db.Exec(`UPDATE mailbox_state SET folder = '' WHERE mailbox = 'a'`); err != nil {
 		t.Fatal(err)
 	}
-	if changed, err := s.SetUIDValidity(ctx, "a", "Third", 9); err != nil || changed {
-		t.Fatalf("folder recorded for the first time: %v, %v; want unchanged", changed, err)
-	}
-	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 3 {
-		t.Errorf("recording the folder reset the state: %+v", st)
-	}
-	if _, err := s.SetUIDValidity(ctx, "a", "Other", 9); !errors.Is(err, ErrSameUIDValidity) {
-		t.Errorf("the recorded folder is not checked: %v", err)
+	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}); !changed {
+		t.Error("a state without its folder is not read again")
 	}
 }
 
-// TestDropPendingMoves_counts: the moves left pending under an old
-// UIDVALIDITY are dropped once, and counted for the session's log.
+// TestDropPendingMoves_counts: the moves left pending under another folder
+// or UIDVALIDITY are forgotten once, each with a move-dropped event; seen
+// again, the message is recognised (not numbered twice).
 func TestDropPendingMoves_counts(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetUIDValidity(ctx, "a", "INBOX", 1)
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"}, msg{6, "n@x", "c"})
-	if n, err := s.DropPendingMoves(ctx, "a", 1); err != nil || n != 0 {
-		t.Fatalf("current UIDVALIDITY: dropped %d, %v; want 0", n, err)
+	if n, err := s.DropPendingMoves(ctx, "a", Folder{"INBOX", 1}); err != nil || n != 0 {
+		t.Fatalf("current folder: dropped %d, %v; want 0", n, err)
 	}
-	if n, err := s.DropPendingMoves(ctx, "a", 2); err != nil || n != 2 {
+	if n, err := s.DropPendingMoves(ctx, "a", Folder{"INBOX", 2}); err != nil || n != 2 {
 		t.Fatalf("old UIDVALIDITY: dropped %d, %v; want 2", n, err)
 	}
-	if n, _ := s.DropPendingMoves(ctx, "a", 2); n != 0 {
+	if n, _ := s.DropPendingMoves(ctx, "a", Folder{"INBOX", 2}); n != 0 {
 		t.Errorf("dropped %d again, want 0", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM events WHERE kind = 'move-dropped'`); n != 2 {
+		t.Errorf("%d move-dropped events, want 2", n)
+	}
+	res, _, err := ingestIn(t, s, "a", Folder{"INBOX", 1}, msg{5, "m@x", "b"})
+	if err != nil || !res[0].SeenAgain {
+		t.Fatalf("a dropped message seen again: %+v, %v; want recognised", res, err)
 	}
 }
 
 func TestEvents_appendOnly(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetUIDValidity(ctx, "a", "INBOX", 1)
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
 	ingest(t, s, "a", 1, msg{1, "m@x", "b"})
 	if _, err := s.DB().Exec(`UPDATE events SET kind = 'forged'`); err == nil {
 		t.Error("UPDATE events succeeded, want the append-only trigger to refuse it")
@@ -187,7 +215,7 @@ func TestOpen_locked(t *testing.T) {
 func TestIngest_bodyKept(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetUIDValidity(ctx, "a", "INBOX", 1)
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
 	_, items, err := ingest(t, s, "a", 1, msg{1, "m@x", "first\r\n"}, msg{2, "n@x", "byte for byte\r\n"})
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +240,7 @@ func TestIngest_bodyKept(t *testing.T) {
 func TestOpen_removesStraySegments(t *testing.T) {
 	dir := t.TempDir()
 	s := openTest(t, dir, time.Now())
-	s.SetUIDValidity(context.Background(), "a", "INBOX", 1)
+	s.SetFolder(context.Background(), "a", Folder{"INBOX", 1})
 	ingest(t, s, "a", 1, msg{1, "kept@x", "kept"})
 	stray, _ := s.Spool().NewSegment(time.Now())
 	stray.Begin(0).Write([]byte("never committed"))
