@@ -26,9 +26,10 @@ type item struct {
 }
 
 // fetchBatch streams each message of the batch into the batch's spool
-// segment (bodies over the size cap: the header only). No database work
-// happens while a literal is open. On error the caller discards the segment.
-func (s *session) fetchBatch(seg *spool.Segment, batch []newMsg) ([]*item, error) {
+// segment (bodies over the size cap: the header only) and returns those to
+// record, and the UIDs listed but not returned. No database work happens
+// while a literal is open. On error the caller discards the segment.
+func (s *session) fetchBatch(seg *spool.Segment, batch []newMsg) (kept []*item, missing []imap.UID, err error) {
 	limit := int64(s.w.Mailbox.MaxMessageSize)
 	items := make([]*item, 0, len(batch))
 	byUID := map[imap.UID]*item{}
@@ -46,27 +47,31 @@ func (s *session) fetchBatch(seg *spool.Segment, batch []newMsg) ([]*item, error
 	}
 	if len(small) > 0 {
 		if err := s.fetchBodies(seg, small, byUID, &imap.FetchItemBodySection{Peek: true}, limit); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if len(big) > 0 {
 		hdr := &imap.FetchItemBodySection{Peek: true, Specifier: imap.PartSpecifierHeader}
 		if err := s.fetchBodies(seg, big, byUID, hdr, 1<<20); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	// A message expunged by someone else between the two FETCHes is gone
-	// from the server: there is nothing to record or to move.
-	kept := items[:0]
+	// A message listed but not returned (expunged by another client since
+	// the listing, or a server's fault) ends the batch before it: the
+	// messages from it on are not committed, so the last UID stays below
+	// it and the next round lists it again — gone, it is not listed; still
+	// there, it is fetched again (the caller fails the round, so a server
+	// that keeps leaving it out is retried with backoff, not in a loop).
+	kept = items[:0]
 	for _, it := range items {
-		if it.fetched {
+		switch {
+		case !it.fetched:
+			missing = append(missing, it.uid)
+		case len(missing) == 0:
 			kept = append(kept, it)
-		} else {
-			s.log.Warn("a message listed was not returned by the FETCH of its body (expunged meanwhile by another client?): nothing to record or move",
-				"uid", it.uid, "size", it.size)
 		}
 	}
-	return kept, nil
+	return kept, missing, nil
 }
 
 func (s *session) fetchBodies(seg *spool.Segment, set imap.UIDSet, byUID map[imap.UID]*item, section *imap.FetchItemBodySection, limit int64) error {

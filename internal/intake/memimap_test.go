@@ -3,6 +3,7 @@ package intake_test
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,21 +72,34 @@ func TestMem_newMailWhileIdle(t *testing.T) {
 }
 
 // TestMem_bodyNotReturned: a message listed but left out of the FETCH of
-// bodies (expunged meanwhile, or a server's fault) is passed over with a
-// warning naming its UID; the others of the batch are recorded and moved.
+// bodies (a server's fault, or expunged meanwhile) is not passed over: the
+// batch stops before it (the message before it is recorded), the round
+// fails with an error naming it and is retried with backoff; once the
+// server returns it, it and the ones after it are recorded, each once.
 func TestMem_bodyNotReturned(t *testing.T) {
-	srv := startMem(t, memimap.Options{NoBody: func(u imap.UID) bool { return u == 2 }}, testenv.Messages("nb", 3))
+	var withhold atomic.Bool
+	withhold.Store(true)
+	srv := startMem(t, memimap.Options{NoBody: func(u imap.UID) bool { return u == 2 && withhold.Load() }}, testenv.Messages("nb", 3))
 	state := t.TempDir()
 	var logs testenv.LogBuffer
 	gateway.StartLogged(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p"}),
 		nil, nil, &logs)
 	db := testenv.OpenDB(t, state)
-	gateway.WaitMoved(t, db, 2, 20*time.Second)
-	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
-		return strings.Contains(logs.String(), "was not returned by the FETCH of its body") && strings.Contains(logs.String(), "uid=2"),
-			"no warning for UID 2"
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		var last string
+		db.QueryRow(`SELECT last_error FROM mailbox_state`).Scan(&last)
+		return strings.Contains(last, "not returned by the server (first UID 2)"), fmt.Sprintf("last error %q", last)
 	})
-	if n := testenv.Int(t, db, `SELECT count(*) FROM sightings WHERE uid = 2`); n != 0 {
-		t.Errorf("UID 2 has %d sightings, want none", n)
+	if !strings.Contains(logs.String(), "was not returned by the FETCH of its body") || !strings.Contains(logs.String(), "uid=2") {
+		t.Error("no warning naming UID 2")
 	}
+	if n := testenv.Int(t, db, `SELECT count(*) FROM sightings`); n != 1 {
+		t.Errorf("%d sightings while UID 2 is withheld, want 1 (UID 1; nothing past the gap)", n)
+	}
+	if n := testenv.Int(t, db, `SELECT last_uid FROM mailbox_state`); n != 1 {
+		t.Errorf("last UID %d while UID 2 is withheld, want 1", n)
+	}
+	withhold.Store(false)
+	gateway.WaitMoved(t, db, 3, 20*time.Second)
+	testenv.CheckProtocols(t, db, protocol.Year(time.Now()), 3)
 }

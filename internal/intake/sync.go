@@ -42,9 +42,10 @@ func (s *session) sync(ctx context.Context) error {
 
 // fetched is a batch read into its own spool segment, not yet committed.
 type fetched struct {
-	seg   *spool.Segment
-	items []*item
-	took  time.Duration
+	seg     *spool.Segment
+	items   []*item
+	missing []imap.UID // listed but not returned: the batch ends before the first
+	took    time.Duration
 }
 
 // ingestAll brings in the messages batch by batch, in UID order, fetching
@@ -72,6 +73,10 @@ func (s *session) ingestAll(ctx context.Context, news []newMsg) error {
 			case batches <- f:
 			case <-ctx.Done():
 				f.seg.Discard()
+				return
+			}
+			if len(f.missing) > 0 { // nothing past the gap, or the last UID would pass it
+				fetchErr = errMissing(f.missing)
 				return
 			}
 		}
@@ -138,7 +143,7 @@ func (s *session) fetchOne(batch []newMsg) (fetched, error) {
 	if err != nil {
 		return fetched{}, err
 	}
-	items, err := s.fetchBatch(seg, batch)
+	items, missing, err := s.fetchBatch(seg, batch)
 	if err == nil {
 		err = seg.Finish()
 	}
@@ -146,7 +151,17 @@ func (s *session) fetchOne(batch []newMsg) (fetched, error) {
 		seg.Discard()
 		return fetched{}, err
 	}
-	return fetched{seg: seg, items: items, took: time.Since(t0)}, nil
+	for _, uid := range missing {
+		s.log.Warn("a message listed was not returned by the FETCH of its body (expunged meanwhile by another client, or the server's fault): "+
+			"the batch stops before it and the round is tried again", "uid", uid)
+	}
+	return fetched{seg: seg, items: items, missing: missing, took: time.Since(t0)}, nil
+}
+
+// errMissing is a round cut short by messages listed but not returned.
+func errMissing(uids []imap.UID) error {
+	return fmt.Errorf("%d listed messages were not returned by the server (first UID %d): "+
+		"tried again after the backoff (expunged meanwhile, they are no longer listed)", len(uids), uids[0])
 }
 
 // newMsg is what a cheap first FETCH says of a message.
@@ -213,6 +228,10 @@ func (s *session) guardedFollowup(r store.Result, it store.Item) (f store.Follow
 func (s *session) commitBatch(ctx context.Context, f fetched) error {
 	seg, items := f.seg, f.items
 	s.w.Heart.Beat()
+	if len(items) == 0 { // the batch's first message was not returned
+		seg.Discard()
+		return nil
+	}
 	t1 := time.Now()
 	s.classifyAll(seg, items)
 	if err := s.linkFollowups(ctx, items); err != nil {
