@@ -26,3 +26,8 @@ DROP TABLE sightings;
 ALTER TABLE sightings_v6 RENAME TO sightings;
 CREATE INDEX sightings_pending ON sightings (mailbox, folder, uidvalidity) WHERE moved_at IS NULL;
 CREATE INDEX sightings_message ON sightings (message);
+
+-- sent_state.folder: the Sent folder read up to last_uid ('' before this
+-- migration: taken as it is under the same UIDVALIDITY). Another folder is
+-- a first sight, whatever its UIDVALIDITY.
+ALTER TABLE sent_state ADD COLUMN folder TEXT NOT NULL DEFAULT '';

@@ -34,7 +34,7 @@ func fillForPurge(t *testing.T, state string, batches, perBatch int) map[int64]b
 		t.Fatal(err)
 	}
 	defer st.Close()
-	st.SetFolder(context.Background(), "gc", store.Folder{Name: "INBOX", UIDValidity: 1})
+	st.SetFolder(context.Background(), "gc", store.Folder{Name: "INBOX", UIDValidity: 1}, 0)
 	body := bytes.Repeat([]byte("testo della comunicazione, riga lunga di prova.\r\n"), 400) // 20 KB
 	uid := uint32(0)
 	for b := 0; b < batches; b++ {

@@ -147,12 +147,12 @@ func (s *session) selectFolder(ctx context.Context) error {
 		s.log.Debug("folder selected", "uidvalidity", data.UIDValidity, "messages", data.NumMessages)
 	}
 	s.folder = store.Folder{Name: s.w.Mailbox.Folder, UIDValidity: data.UIDValidity}
-	changed, err := s.w.Store.SetFolder(ctx, s.w.Mailbox.Name, s.folder)
+	changed, err := s.w.Store.SetFolder(ctx, s.w.Mailbox.Name, s.folder, uint32(data.UIDNext))
 	if err != nil {
 		return err
 	}
 	if changed {
-		s.log.Warn("UIDVALIDITY or folder changed: reading the folder again from its first message; known messages are recognised, not protocolled again",
+		s.log.Warn("folder, UIDVALIDITY or UIDNEXT changed: reading the folder again from its first message; known messages are recognised, not protocolled again",
 			"folder", s.folder.Name, "uidvalidity", data.UIDValidity)
 	}
 	dropped, err := s.w.Store.DropPendingMoves(ctx, s.w.Mailbox.Name, s.folder)

@@ -12,7 +12,7 @@ import (
 // moves still to do, and one transaction per batch.
 type Store interface {
 	MailboxState(ctx context.Context, mailbox string) (store.MailboxState, error)
-	SetFolder(ctx context.Context, mailbox string, f store.Folder) (bool, error)
+	SetFolder(ctx context.Context, mailbox string, f store.Folder, uidNext uint32) (bool, error)
 	RecordFailure(ctx context.Context, mailbox string, attempts int, next time.Time, cause error) error
 	RecordSuccess(ctx context.Context, mailbox string) error
 	PendingMoves(ctx context.Context, mailbox string, f store.Folder) ([]store.PendingMove, error)

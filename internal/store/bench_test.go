@@ -16,7 +16,7 @@ func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
 	s := openTest(&testing.T{}, b.TempDir(), time.Now())
 	defer s.Close()
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
 	body := make([]byte, 2000)
 	uid := uint32(0)
 	b.ResetTimer()

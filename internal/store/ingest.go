@@ -89,6 +89,23 @@ func (s *Store) ingestBatch(ctx context.Context, t *Tx, mailbox string, f Folder
 		results = append(results, r)
 		maxUID = max(maxUID, it.UID)
 	}
+	if s.numbering.Shadow { // nothing moves: no move is ever pending for a trial's mail, even after a crash
+		for _, r := range results {
+			var msg int64
+			err := tx.QueryRowContext(ctx, `UPDATE sightings SET moved_to = '', moved_at = ?
+				WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ? AND moved_at IS NULL RETURNING message`,
+				ts(now), mailbox, f.Name, f.UIDValidity, r.UID).Scan(&msg)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("leaving uid %d in place: %w", r.UID, err)
+			}
+			if err := addEvents(ctx, tx, now, msg, mailbox, event{"left-in-place", map[string]any{"uid": r.UID, "why": "shadow mode"}}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, folder, uidvalidity, last_uid, updated_at)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (mailbox) DO UPDATE SET last_uid = max(last_uid, excluded.last_uid), updated_at = excluded.updated_at
@@ -102,8 +119,21 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, f Folder, 
 	tx, now := t.tx, t.now
 	r := Result{UID: it.UID}
 	if recorded {
-		prior, _, err := sightingResult(ctx, tx, mailbox, f, it.UID)
-		return prior, err
+		prior, recordedID, err := sightingResult(ctx, tx, mailbox, f, it.UID)
+		if err != nil || recordedID == it.Facts.MessageID {
+			return prior, err
+		}
+		// The UID names another message than the one recorded under it (a
+		// server that gave UIDs again under the same UIDVALIDITY): the old
+		// sighting is forgotten, with an event, and the message judged.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sightings WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ?`,
+			mailbox, f.Name, f.UIDValidity, it.UID); err != nil {
+			return r, fmt.Errorf("forgetting a sighting its UID no longer names: %w", err)
+		}
+		if err := addEvents(ctx, tx, now, prior.Message, mailbox, event{"sighting-replaced", map[string]any{
+			"folder": f.Name, "uidvalidity": f.UIDValidity, "uid": it.UID, "now_message_id": it.Facts.MessageID}}); err != nil {
+			return r, err
+		}
 	}
 	id, outcome, err := knownMessage(ctx, tx, it.Facts.MessageID, it.Body.SHA256)
 	if err != nil {
@@ -122,14 +152,18 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, f Folder, 
 			return r, err
 		}
 		seen := event{"seen-again", map[string]any{"folder": f.Name, "uidvalidity": f.UIDValidity, "uid": it.UID, "outcome": outcome, "protocol": r.Protocol}}
-		if !s.numbering.Shadow && strings.HasPrefix(r.Protocol, shadowPrefix) {
+		trial, err := seenByTrial(ctx, tx, id, r.Protocol)
+		if err != nil {
+			return r, err
+		}
+		if !s.numbering.Shadow && trial {
 			r.Kept = true
 			if _, err := tx.ExecContext(ctx, `UPDATE sightings SET moved_to = '', moved_at = ? WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ?`,
 				ts(now), mailbox, f.Name, f.UIDValidity, it.UID); err != nil {
 				return r, fmt.Errorf("keeping a shadow trial's mail in place: %w", err)
 			}
 			return r, addEvents(ctx, tx, now, id, mailbox, seen, event{"left-in-place", map[string]any{"uid": it.UID,
-				"why": "numbered only in the shadow trial: handled outside the gateway, not registered"}})
+				"why": "seen by the shadow trial, which left it in place: handled outside the gateway"}})
 		}
 		return r, addEvents(ctx, tx, now, id, mailbox, seen)
 	}
@@ -226,21 +260,36 @@ func (s *Store) recordNew(ctx context.Context, t *Tx, mailbox string, f Folder, 
 	return r, addEvents(ctx, tx, now, r.Message, mailbox, events...)
 }
 
-func sightingResult(ctx context.Context, tx *sql.Tx, mailbox string, f Folder, uid uint32) (Result, bool, error) {
+// seenByTrial reports a message the shadow trial handled: numbered in it,
+// or left in place by it (refused, ignored, quarantined). Once live, seen
+// again under another folder or UIDVALIDITY, it stays where it is, as the
+// trial left it.
+func seenByTrial(ctx context.Context, tx *sql.Tx, message int64, protocol string) (bool, error) {
+	if strings.HasPrefix(protocol, shadowPrefix) {
+		return true, nil
+	}
+	var left bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sightings WHERE message = ? AND moved_to = '')`, message).Scan(&left)
+	if err != nil {
+		return false, fmt.Errorf("looking up the trial's sightings: %w", err)
+	}
+	return left, nil
+}
+
+// sightingResult is what a recorded sighting says of its UID, and the
+// Message-ID of the message recorded under it.
+func sightingResult(ctx context.Context, tx *sql.Tx, mailbox string, f Folder, uid uint32) (Result, string, error) {
 	r := Result{UID: uid, SeenAgain: true}
-	var reasons string
-	err := tx.QueryRowContext(ctx, `SELECT m.id, m.outcome, m.reasons, coalesce(p.label, ''), s.moved_at IS NOT NULL AND s.moved_to = ''
+	var reasons, messageID string
+	err := tx.QueryRowContext(ctx, `SELECT m.id, m.message_id, m.outcome, m.reasons, coalesce(p.label, ''), s.moved_at IS NOT NULL AND s.moved_to = ''
 		FROM sightings s JOIN messages m ON m.id = s.message LEFT JOIN protocols p ON p.message = m.id
 		WHERE s.mailbox = ? AND s.folder = ? AND s.uidvalidity = ? AND s.uid = ?`, mailbox, f.Name, f.UIDValidity, uid).
-		Scan(&r.Message, &r.Outcome, &reasons, &r.Protocol, &r.Kept)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, false, nil
-	}
+		Scan(&r.Message, &messageID, &r.Outcome, &reasons, &r.Protocol, &r.Kept)
 	if err != nil {
-		return r, false, fmt.Errorf("looking up sighting: %w", err)
+		return r, "", fmt.Errorf("looking up sighting: %w", err)
 	}
 	json.Unmarshal([]byte(reasons), &r.Reasons)
-	return r, true, nil
+	return r, messageID, nil
 }
 
 func knownMessage(ctx context.Context, tx *sql.Tx, messageID, sha string) (int64, triage.Outcome, error) {

@@ -44,22 +44,38 @@ type Folder struct {
 }
 
 // SetFolder records the folder the mailbox watches and its current
-// UIDVALIDITY. When either differs from the stored one, the sync restarts
-// from UID 0 (known messages are then recognised by Message-ID and SHA-256,
-// never numbered twice) and an event says so; it reports whether they
-// changed (not on the first record).
-func (s *Store) SetFolder(ctx context.Context, mailbox string, f Folder) (bool, error) {
+// UIDVALIDITY. When either differs from the stored one — or the server's
+// UIDNEXT (0: not given) is not above the last UID recorded, UIDs given
+// again under an unchanged UIDVALIDITY — the sync restarts from UID 0
+// (known messages are then recognised by Message-ID and SHA-256, never
+// numbered twice) and an event says so; it reports whether that happened.
+// A state from before folders were recorded (migration 0006) under the
+// same UIDVALIDITY takes the folder, with its sightings, as it is.
+func (s *Store) SetFolder(ctx context.Context, mailbox string, f Folder, uidNext uint32) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("beginning folder update: %w", err)
 	}
 	defer tx.Rollback()
 	var old Folder
-	err = tx.QueryRowContext(ctx, `SELECT folder, uidvalidity FROM mailbox_state WHERE mailbox = ?`, mailbox).Scan(&old.Name, &old.UIDValidity)
+	var last uint32
+	err = tx.QueryRowContext(ctx, `SELECT folder, uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?`, mailbox).
+		Scan(&old.Name, &old.UIDValidity, &last)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("reading the mailbox's folder: %w", err)
 	}
-	if old == f {
+	reused := uidNext != 0 && last != 0 && uidNext <= last
+	if old.Name == "" && old.UIDValidity != 0 && old.UIDValidity == f.UIDValidity && !reused {
+		if _, err := tx.ExecContext(ctx, `UPDATE mailbox_state SET folder = ? WHERE mailbox = ?`, f.Name, mailbox); err != nil {
+			return false, fmt.Errorf("recording the mailbox's folder: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sightings SET folder = ? WHERE mailbox = ? AND folder = '' AND uidvalidity = ?`,
+			f.Name, mailbox, f.UIDValidity); err != nil {
+			return false, fmt.Errorf("recording the sightings' folder: %w", err)
+		}
+		return false, tx.Commit()
+	}
+	if old == f && !reused {
 		return false, nil
 	}
 	now := s.now()
@@ -73,6 +89,9 @@ func (s *Store) SetFolder(ctx context.Context, mailbox string, f Folder) (bool, 
 		detail := map[string]any{"old": old.UIDValidity, "new": f.UIDValidity}
 		if old.Name != f.Name {
 			detail["old_folder"], detail["folder"] = old.Name, f.Name
+		}
+		if reused {
+			detail["uidnext"], detail["last_uid"] = uidNext, last
 		}
 		if err := addEvents(ctx, tx, now, 0, mailbox, event{"uidvalidity-changed", detail}); err != nil {
 			return false, err

@@ -76,7 +76,7 @@ func count(t *testing.T, s *Store, query string) int {
 func TestIngest_idempotent(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Date(2026, 3, 2, 10, 0, 0, 0, clock.Rome))
-	if _, err := s.SetFolder(ctx, "a", Folder{"INBOX", 7}); err != nil {
+	if _, err := s.SetFolder(ctx, "a", Folder{"INBOX", 7}, 0); err != nil {
 		t.Fatal(err)
 	}
 	r1, _, err := ingest(t, s, "a", 7, msg{1, "x@y", "body one"}, msg{2, "z@y", "body two"})
@@ -116,9 +116,9 @@ func TestIngest_idempotent(t *testing.T) {
 func TestSetUIDValidity_resets(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"})
-	changed, err := s.SetFolder(ctx, "a", Folder{"INBOX", 2})
+	changed, err := s.SetFolder(ctx, "a", Folder{"INBOX", 2}, 0)
 	if err != nil || !changed {
 		t.Fatalf("SetUIDValidity() = %v, %v, want changed", changed, err)
 	}
@@ -135,9 +135,9 @@ func TestSetUIDValidity_resets(t *testing.T) {
 func TestSetFolder_folder(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"})
-	if changed, err := s.SetFolder(ctx, "a", Folder{"Other", 1}); err != nil || !changed {
+	if changed, err := s.SetFolder(ctx, "a", Folder{"Other", 1}, 0); err != nil || !changed {
 		t.Fatalf("other folder, same UIDVALIDITY: %v, %v; want changed", changed, err)
 	}
 	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 0 {
@@ -147,7 +147,7 @@ func TestSetFolder_folder(t *testing.T) {
 	if err != nil || res[0].SeenAgain || res[0].Protocol == "" {
 		t.Fatalf("UID 5 of the other folder: %+v, %v; want a new message with its own number", res, err)
 	}
-	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}); !changed {
+	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0); !changed {
 		t.Fatal("back to INBOX: not a change")
 	}
 	res, _, err = ingestIn(t, s, "a", Folder{"INBOX", 1}, msg{5, "m@x", "b"})
@@ -157,11 +157,26 @@ func TestSetFolder_folder(t *testing.T) {
 	if n := count(t, s, `SELECT count(*) FROM protocols`); n != 2 {
 		t.Errorf("%d numbers given, want 2", n)
 	}
-	if _, err := s.db.Exec(`UPDATE mailbox_state SET folder = '' WHERE mailbox = 'a'`); err != nil {
-		t.Fatal(err)
+	// A state from before migration 0006: folder '' on the state and its
+	// sightings. Under the same UIDVALIDITY the folder is taken as it is.
+	for _, q := range []string{`UPDATE mailbox_state SET folder = '' WHERE mailbox = 'a'`, `UPDATE sightings SET folder = '' WHERE folder = 'INBOX'`} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}); !changed {
-		t.Error("a state without its folder is not read again")
+	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 6); changed {
+		t.Error("a state without its folder was read again under the same UIDVALIDITY")
+	}
+	if n := count(t, s, `SELECT count(*) FROM sightings WHERE folder = 'INBOX' AND uidvalidity = 1`); n != 1 {
+		t.Errorf("%d INBOX sightings after the upgrade, want its 1 again", n)
+	}
+	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 5 {
+		t.Errorf("state = %+v, want last uid 5 kept", st)
+	}
+	// UIDNEXT not above the last UID: UIDs given again under the same
+	// UIDVALIDITY (a server recreating the folder): read again.
+	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 3); !changed {
+		t.Error("UIDNEXT 3 under last UID 5 is not a change")
 	}
 }
 
@@ -171,7 +186,7 @@ func TestSetFolder_folder(t *testing.T) {
 func TestDropPendingMoves_counts(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"}, msg{6, "n@x", "c"})
 	if n, err := s.DropPendingMoves(ctx, "a", Folder{"INBOX", 1}); err != nil || n != 0 {
 		t.Fatalf("current folder: dropped %d, %v; want 0", n, err)
@@ -191,10 +206,70 @@ func TestDropPendingMoves_counts(t *testing.T) {
 	}
 }
 
+// TestSightings_trialAndReusedUIDs: in shadow mode no move is ever
+// pending (a crash between commit and move leaves nothing to MOVE once
+// live); once live, a mail the trial left in place — numbered or refused
+// — seen again under another UIDVALIDITY stays in place; and a UID that
+// names another message than the one recorded under it (UIDs given again)
+// is not taken for it: the new message is judged, numbered, and the old
+// sighting forgotten with an event.
+func TestSightings_trialAndReusedUIDs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f, _ := protocol.Parse(protocol.DefaultFormat)
+	shadow, err := Open(ctx, Options{StateDir: dir, Office: "FE", Format: f, Shadow: true, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shadow.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
+	if _, _, err := ingest(t, shadow, "a", 1, msg{1, "acc@x", "a"}); err != nil {
+		t.Fatal(err)
+	}
+	refused := msg{2, "ref@x", "r"}
+	seg, _ := shadow.Spool().NewSegment(time.Now())
+	w := seg.Begin(0)
+	w.Write([]byte(refused.body))
+	if _, err := shadow.Ingest(ctx, "a", Folder{"INBOX", 1}, seg, []Item{{UID: 2, Size: 1, Body: w.Close(), InternalDate: time.Now(),
+		Facts: mailparse.Facts{MessageID: refused.msgID}, Decision: triage.Decision{Outcome: triage.Refused, Reasons: []string{"x"}}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	seg.Close()
+	if pm, _ := shadow.PendingMoves(ctx, "a", Folder{"INBOX", 1}); len(pm) != 0 {
+		t.Errorf("shadow mode left %d moves pending, want none", len(pm))
+	}
+	shadow.Close()
+
+	live := openTest(t, dir, time.Now())
+	live.SetFolder(ctx, "a", Folder{"INBOX", 2}, 0)
+	res, _, err := ingestIn(t, live, "a", Folder{"INBOX", 2}, msg{7, "acc@x", "a"}, msg{8, "ref@x", "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !r.SeenAgain || !r.Kept {
+			t.Errorf("uid %d, seen by the trial, again when live: %+v; want kept in place", r.UID, r)
+		}
+	}
+
+	// UIDs given again: UID 5 recorded for m@x, then the server resets
+	// its UIDs (UIDNEXT below the last UID) and UID 5 is another mail.
+	ingestIn(t, live, "a", Folder{"INBOX", 2}, msg{9, "m@x", "b"})
+	if changed, _ := live.SetFolder(ctx, "a", Folder{"INBOX", 2}, 4); !changed {
+		t.Fatal("UIDNEXT 4 under last UID 9 is not a change")
+	}
+	res, _, err = ingestIn(t, live, "a", Folder{"INBOX", 2}, msg{9, "other@x", "c"})
+	if err != nil || res[0].SeenAgain || res[0].Protocol == "" {
+		t.Fatalf("a reused UID: %+v, %v; want the new mail judged and numbered", res, err)
+	}
+	if n := count(t, live, `SELECT count(*) FROM events WHERE kind = 'sighting-replaced'`); n != 1 {
+		t.Errorf("%d sighting-replaced events, want 1", n)
+	}
+}
+
 func TestEvents_appendOnly(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
 	ingest(t, s, "a", 1, msg{1, "m@x", "b"})
 	if _, err := s.DB().Exec(`UPDATE events SET kind = 'forged'`); err == nil {
 		t.Error("UPDATE events succeeded, want the append-only trigger to refuse it")
@@ -215,7 +290,7 @@ func TestOpen_locked(t *testing.T) {
 func TestIngest_bodyKept(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1})
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
 	_, items, err := ingest(t, s, "a", 1, msg{1, "m@x", "first\r\n"}, msg{2, "n@x", "byte for byte\r\n"})
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +315,7 @@ func TestIngest_bodyKept(t *testing.T) {
 func TestOpen_removesStraySegments(t *testing.T) {
 	dir := t.TempDir()
 	s := openTest(t, dir, time.Now())
-	s.SetFolder(context.Background(), "a", Folder{"INBOX", 1})
+	s.SetFolder(context.Background(), "a", Folder{"INBOX", 1}, 0)
 	ingest(t, s, "a", 1, msg{1, "kept@x", "kept"})
 	stray, _ := s.Spool().NewSegment(time.Now())
 	stray.Begin(0).Write([]byte("never committed"))
