@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"gatewayd/internal/clock"
+	"gatewayd/internal/config"
 	"gatewayd/internal/smtpsink"
 	"gatewayd/internal/store"
 	"gatewayd/internal/testenv"
@@ -34,6 +35,7 @@ type office struct {
 	srv   *dovecot.Server
 	sink  *smtpsink.Sink
 	gw    *gateway.Running
+	cfg   *config.Config
 	state string
 	user  string
 }
@@ -49,6 +51,7 @@ func startOffice(t *testing.T, rulesDir, address string, now time.Time) *office 
 	if strings.Contains(address, "milano") {
 		cfg.Office.Code = "MI" // the rules' office
 	}
+	o.cfg = cfg
 	o.gw = gateway.Start(t, cfg, o.clk.Now, nil)
 	return o
 }
@@ -269,6 +272,40 @@ func (o *office) waitState(protocol, state string) {
 		got, _, _ := o.caseState(protocol)
 		return got == state, fmt.Sprintf("case %s is %s, want %s", protocol, got, state)
 	})
+}
+
+// TestScenario_sentFolderChanged: a Sent state recorded for another
+// folder under the same UIDVALIDITY (sent_folder changed, on a server that
+// reuses UIDVALIDITY) is not taken for this folder's: like a first sight,
+// what the folder already holds is not read (its UIDs say nothing of the
+// old folder's), and what is sent from then on is.
+func TestScenario_sentFolderChanged(t *testing.T) {
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
+		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	const p = "INPS.FE.2026.0000001"
+	db := testenv.OpenDB(t, o.state)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		return testenv.Int(t, db, `SELECT count(*) FROM sent_state`) == 1, "the Sent watcher did not start"
+	})
+	var orig string
+	db.QueryRow(`SELECT message_id FROM messages`).Scan(&orig)
+	o.gw.Stop(t)
+	subject := "Re: RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025"
+	o.sendFromOffice(rome(2026, 11, 30, 11, 0), subject, orig) // UID 1, there before the watcher comes back
+	if _, err := db.Exec(`UPDATE sent_state SET folder = 'Posta inviata', last_uid = 0`); err != nil {
+		t.Fatal(err)
+	}
+	o.gw = gateway.Start(t, o.cfg, o.clk.Now, nil)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM sent_state WHERE folder = 'Sent' AND last_uid = 1`)
+		return n == 1, "the watcher did not start after the folder's messages"
+	})
+	if st, _, _ := o.caseState(p); st != "open" {
+		t.Fatalf("case %s is %q: a message already in the new Sent folder was read under the old folder's state", p, st)
+	}
+	o.sendFromOffice(rome(2026, 12, 2, 11, 0), subject, orig)
+	o.waitState(p, "answered")
 }
 
 // TestScenario_replyInSent: a reply the staff sent (In-Reply-To the

@@ -35,8 +35,8 @@ import (
 
 // Store is what the Sent watcher needs of the store.
 type Store interface {
-	SentState(ctx context.Context, mailbox string) (uidvalidity, lastUID uint32, known bool, err error)
-	SetSentState(ctx context.Context, mailbox string, uidvalidity, lastUID uint32) error
+	SentState(ctx context.Context, mailbox string) (f store.Folder, lastUID uint32, known bool, err error)
+	SetSentState(ctx context.Context, mailbox string, f store.Folder, lastUID uint32) error
 	Update(ctx context.Context, f func(ctx context.Context, tx *store.Tx) error) error
 }
 
@@ -125,16 +125,21 @@ func (w *Watcher) scan(ctx context.Context, c *imapclient.Client, folder string,
 	if err != nil {
 		return fmt.Errorf("examining %q: %w", folder, err)
 	}
-	validity, last, known, err := w.Store.SentState(ctx, w.Mailbox.Name)
+	seen, last, known, err := w.Store.SentState(ctx, w.Mailbox.Name)
 	if err != nil {
 		return err
 	}
-	if !known || validity != sel.UIDValidity {
-		// First sight (or a folder made anew): what was sent before is
-		// not read again; only what is sent from now on.
+	cur := store.Folder{Name: folder, UIDValidity: sel.UIDValidity}
+	if seen.Name == "" && known { // read before the folder was recorded (migration 0006)
+		seen.Name = folder
+	}
+	if !known || seen != cur || sel.UIDNext != 0 && uint32(sel.UIDNext) <= last {
+		// First sight, another folder, or a folder made anew (or its UIDs
+		// given again): what was sent before is not read again; only what
+		// is sent from now on — an older UID would not say which message.
 		last = max(uint32(sel.UIDNext), 1) - 1
-		log.Info("Sent folder: starting after the messages already there", "uidvalidity", sel.UIDValidity, "from_uid", last+1)
-		return w.Store.SetSentState(ctx, w.Mailbox.Name, sel.UIDValidity, last)
+		log.Info("Sent folder: starting after the messages already there", "folder", folder, "uidvalidity", sel.UIDValidity, "from_uid", last+1)
+		return w.Store.SetSentState(ctx, w.Mailbox.Name, cur, last)
 	}
 	var set imap.UIDSet
 	set.AddRange(imap.UID(last+1), 0)
@@ -149,7 +154,7 @@ func (w *Watcher) scan(ctx context.Context, c *imapclient.Client, folder string,
 			continue // UID n:* always returns the newest
 		}
 		read := func(ctx context.Context, tx *store.Tx) error {
-			return tx.SetSentState(ctx, w.Mailbox.Name, sel.UIDValidity, uint32(m.UID))
+			return tx.SetSentState(ctx, w.Mailbox.Name, cur, uint32(m.UID))
 		}
 		if err := w.sent(ctx, m.FindBodySection(section), m.InternalDate, read, log); err != nil {
 			return err

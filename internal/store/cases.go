@@ -409,30 +409,32 @@ func (t *Tx) SetDue(ctx context.Context, c Case, due, next time.Time, paused int
 		"paused_days": paused})
 }
 
-// SentState returns where the Sent folder of a mailbox was read up to.
-func (s *Store) SentState(ctx context.Context, mailbox string) (uidvalidity, lastUID uint32, known bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT uidvalidity, last_uid FROM sent_state WHERE mailbox = ?`, mailbox).Scan(&uidvalidity, &lastUID)
+// SentState returns which Sent folder of a mailbox was read, under which
+// UIDVALIDITY, up to which UID.
+func (s *Store) SentState(ctx context.Context, mailbox string) (f Folder, lastUID uint32, known bool, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT folder, uidvalidity, last_uid FROM sent_state WHERE mailbox = ?`, mailbox).
+		Scan(&f.Name, &f.UIDValidity, &lastUID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, false, nil
+		return f, 0, false, nil
 	}
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("reading Sent state: %w", err)
+		return f, 0, false, fmt.Errorf("reading Sent state: %w", err)
 	}
-	return uidvalidity, lastUID, true, nil
+	return f, lastUID, true, nil
 }
 
-// SetSentState records where the Sent folder of a mailbox was read up to.
-func (s *Store) SetSentState(ctx context.Context, mailbox string, uidvalidity, lastUID uint32) error {
-	return s.Update(ctx, func(ctx context.Context, tx *Tx) error { return tx.SetSentState(ctx, mailbox, uidvalidity, lastUID) })
+// SetSentState records where the Sent folder f of a mailbox was read up to.
+func (s *Store) SetSentState(ctx context.Context, mailbox string, f Folder, lastUID uint32) error {
+	return s.Update(ctx, func(ctx context.Context, tx *Tx) error { return tx.SetSentState(ctx, mailbox, f, lastUID) })
 }
 
 // SetSentState records, in the transaction that records what a Sent
 // message did to its case, that it was read: a crash between the two
 // cannot read it twice.
-func (t *Tx) SetSentState(ctx context.Context, mailbox string, uidvalidity, lastUID uint32) error {
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO sent_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid,
-		updated_at = excluded.updated_at`, mailbox, uidvalidity, lastUID, ts(t.now)); err != nil {
+func (t *Tx) SetSentState(ctx context.Context, mailbox string, f Folder, lastUID uint32) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO sent_state (mailbox, folder, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET folder = excluded.folder, uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid,
+		updated_at = excluded.updated_at`, mailbox, f.Name, f.UIDValidity, lastUID, ts(t.now)); err != nil {
 		return fmt.Errorf("recording Sent state: %w", err)
 	}
 	return nil
