@@ -3,6 +3,7 @@ package intake
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -26,8 +27,8 @@ type item struct {
 }
 
 // fetchBatch streams each message of the batch into the batch's spool
-// segment (bodies over the size cap: the header only) and returns those to
-// record, and the UIDs listed but not returned. No database work happens
+// segment (bodies over the size cap: the header only) and returns those
+// fetched, and the UIDs listed but not returned. No database work happens
 // while a literal is open. On error the caller discards the segment.
 func (s *session) fetchBatch(seg *spool.Segment, batch []newMsg) (kept []*item, missing []imap.UID, err error) {
 	limit := int64(s.w.Mailbox.MaxMessageSize)
@@ -56,22 +57,58 @@ func (s *session) fetchBatch(seg *spool.Segment, batch []newMsg) (kept []*item, 
 			return nil, nil, err
 		}
 	}
-	// A message listed but not returned (expunged by another client since
-	// the listing, or a server's fault) ends the batch before it: the
-	// messages from it on are not committed, so the last UID stays below
-	// it and the next round lists it again — gone, it is not listed; still
-	// there, it is fetched again (the caller fails the round, so a server
-	// that keeps leaving it out is retried with backoff, not in a loop).
+	// A message listed but not returned was expunged by another client
+	// since the listing, or the server failed to send it: the caller asks.
 	kept = items[:0]
 	for _, it := range items {
-		switch {
-		case !it.fetched:
-			missing = append(missing, it.uid)
-		case len(missing) == 0:
+		if it.fetched {
 			kept = append(kept, it)
+		} else {
+			missing = append(missing, it.uid)
 		}
 	}
 	return kept, missing, nil
+}
+
+// cutAtGap handles the messages listed but not returned by the FETCH of
+// their bodies: those no longer in the folder (expunged meanwhile by
+// another client, moved by the staff) have nothing to record or move;
+// one still there ends the batch before it — nothing from it on is
+// committed, so the last UID stays below it, and the caller fails the
+// round, to be tried again with backoff. It returns the items to record
+// and the UIDs still there.
+func (s *session) cutAtGap(items []*item, missing []imap.UID) ([]*item, []imap.UID, error) {
+	var set imap.UIDSet
+	set.AddNum(missing...)
+	data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+	if err != nil {
+		return nil, nil, fmt.Errorf("looking for messages the server did not return: %w", err)
+	}
+	there := map[imap.UID]bool{}
+	for _, uid := range data.AllUIDs() {
+		there[uid] = true
+	}
+	var present []imap.UID
+	for _, uid := range missing {
+		if there[uid] {
+			present = append(present, uid)
+			s.log.Warn("a message in the folder was not returned by the FETCH of its body: the batch stops before it and the round is tried again",
+				"uid", uid)
+		} else {
+			s.log.Info("a message listed was gone before its body was fetched (expunged or moved by another client): nothing to record", "uid", uid)
+		}
+	}
+	if len(present) == 0 {
+		return items, nil, nil
+	}
+	first := slices.Min(present)
+	kept := items[:0]
+	for _, it := range items {
+		if it.uid < first {
+			kept = append(kept, it)
+		}
+	}
+	return kept, present, nil
 }
 
 func (s *session) fetchBodies(seg *spool.Segment, set imap.UIDSet, byUID map[imap.UID]*item, section *imap.FetchItemBodySection, limit int64) error {

@@ -103,3 +103,23 @@ func TestMem_bodyNotReturned(t *testing.T) {
 	gateway.WaitMoved(t, db, 3, 20*time.Second)
 	testenv.CheckProtocols(t, db, protocol.Year(time.Now()), 3)
 }
+
+// TestMem_bodyGone: a message listed but gone before the FETCH of its
+// body (expunged by another client: no longer found by UID SEARCH either)
+// has nothing to record: the messages after it are recorded in the same
+// round, and the mailbox does not fail.
+func TestMem_bodyGone(t *testing.T) {
+	srv := startMem(t, memimap.Options{NoBody: func(u imap.UID) bool { return u == 2 }, Gone: true}, testenv.Messages("gone", 3))
+	state := t.TempDir()
+	var logs testenv.LogBuffer
+	gateway.StartLogged(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p"}),
+		nil, nil, &logs)
+	db := testenv.OpenDB(t, state)
+	gateway.WaitMoved(t, db, 2, 20*time.Second)
+	if n := testenv.Int(t, db, `SELECT attempts FROM mailbox_state`); n != 0 {
+		t.Errorf("%d failed attempts, want none", n)
+	}
+	if !strings.Contains(logs.String(), "was gone before its body was fetched") || !strings.Contains(logs.String(), "uid=2") {
+		t.Error("no line for UID 2")
+	}
+}

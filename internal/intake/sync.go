@@ -151,17 +151,19 @@ func (s *session) fetchOne(batch []newMsg) (fetched, error) {
 		seg.Discard()
 		return fetched{}, err
 	}
-	for _, uid := range missing {
-		s.log.Warn("a message listed was not returned by the FETCH of its body (expunged meanwhile by another client, or the server's fault): "+
-			"the batch stops before it and the round is tried again", "uid", uid)
+	if len(missing) > 0 {
+		if items, missing, err = s.cutAtGap(items, missing); err != nil {
+			seg.Discard()
+			return fetched{}, err
+		}
 	}
 	return fetched{seg: seg, items: items, missing: missing, took: time.Since(t0)}, nil
 }
 
 // errMissing is a round cut short by messages listed but not returned.
 func errMissing(uids []imap.UID) error {
-	return fmt.Errorf("%d listed messages were not returned by the server (first UID %d): "+
-		"tried again after the backoff (expunged meanwhile, they are no longer listed)", len(uids), uids[0])
+	return fmt.Errorf("%d messages in the folder were not returned by the server (first UID %d): tried again after the backoff",
+		len(uids), slices.Min(uids))
 }
 
 // newMsg is what a cheap first FETCH says of a message.

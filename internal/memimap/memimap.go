@@ -28,9 +28,11 @@ type Server struct {
 type Options struct {
 	NoMove bool // advertise neither MOVE nor UIDPLUS (clients must fall back)
 	// NoBody, when set, leaves out of a FETCH of bodies the messages whose
-	// UID it names, as if another client had expunged them between the
-	// listing and the fetch.
+	// UID it names (a server's fault: they are still there).
 	NoBody func(imap.UID) bool
+	// Gone, when set, also leaves them out of UID SEARCH: as if another
+	// client had expunged them between the listing and the fetch.
+	Gone bool
 }
 
 // Start listens on 127.0.0.1 (a free port) and serves until Close.
@@ -47,7 +49,7 @@ func Start(o Options) (*Server, error) {
 	s.srv = imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			if o.NoBody != nil {
-				return &bodiless{Session: s.mem.NewSession(), skip: o.NoBody}, nil, nil
+				return &bodiless{Session: s.mem.NewSession(), skip: o.NoBody, gone: o.Gone}, nil, nil
 			}
 			return s.mem.NewSession(), nil, nil
 		},
@@ -112,6 +114,22 @@ func (l *literal) Size() int64 { return int64(len(l.data)) }
 type bodiless struct {
 	imapserver.Session
 	skip func(imap.UID) bool
+	gone bool // skipped in UID SEARCH too
+}
+
+func (b *bodiless) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	data, err := b.Session.Search(kind, criteria, options)
+	if err != nil || !b.gone || kind != imapserver.NumKindUID {
+		return data, err
+	}
+	var kept imap.UIDSet
+	for _, u := range data.AllUIDs() {
+		if !b.skip(u) {
+			kept.AddNum(u)
+		}
+	}
+	data.All = kept
+	return data, nil
 }
 
 func (b *bodiless) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
