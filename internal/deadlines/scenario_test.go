@@ -3,6 +3,7 @@ package deadlines_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,6 +55,16 @@ func startOffice(t *testing.T, rulesDir, address string, now time.Time) *office 
 	o.cfg = cfg
 	o.gw = gateway.Start(t, cfg, o.clk.Now, nil)
 	return o
+}
+
+// ferraraCase starts Ferrara's office with one accepted request (case
+// INPS.FE.2026.0000001, received 2026-11-23 10:00) and opens its store.
+func ferraraCase(t *testing.T) (*office, *sql.DB) {
+	t.Helper()
+	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
+	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
+		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	return o, testenv.OpenDB(t, o.state)
 }
 
 // receive delivers a mail that reached the mailbox at `at` and waits for
@@ -280,11 +291,8 @@ func (o *office) waitState(protocol, state string) {
 // what the folder already holds is not read (its UIDs say nothing of the
 // old folder's), and what is sent from then on is.
 func TestScenario_sentFolderChanged(t *testing.T) {
-	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
-	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
-		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	o, db := ferraraCase(t)
 	const p = "INPS.FE.2026.0000001"
-	db := testenv.OpenDB(t, o.state)
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
 		return testenv.Int(t, db, `SELECT count(*) FROM sent_state`) == 1, "the Sent watcher did not start"
 	})
@@ -385,11 +393,8 @@ func TestScenario_waitingOnProfessional(t *testing.T) {
 // number and no deadline of its own, and ends the wait on the
 // professional; the office's own ladder goes on.
 func TestScenario_followup(t *testing.T) {
-	o := startOffice(t, gateway.FerraraRules(t), "GestioneCredito.Ferrara@inps.it", rome(2026, 11, 23, 10, 5))
-	o.receive(rome(2026, 11, 23, 10, 0), "studio@bianchi.it", "GestioneCredito.Ferrara@inps.it",
-		"RSSMRA85T10A562S - Artigiani - richiesta sgravio avviso 2025")
+	o, db := ferraraCase(t)
 	const p = "INPS.FE.2026.0000001"
-	db := testenv.OpenDB(t, o.state)
 	var ack string
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
 		db.QueryRow(`SELECT message_id FROM outbox WHERE kind = 'accettazione'`).Scan(&ack)
