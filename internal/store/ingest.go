@@ -119,8 +119,9 @@ func (s *Store) ingestOne(ctx context.Context, t *Tx, mailbox string, f Folder, 
 	tx, now := t.tx, t.now
 	r := Result{UID: it.UID}
 	if recorded {
-		prior, recordedID, err := sightingResult(ctx, tx, mailbox, f, it.UID)
-		if err != nil || recordedID == it.Facts.MessageID {
+		prior, recordedID, recordedSHA, err := sightingResult(ctx, tx, mailbox, f, it.UID)
+		same := recordedID == it.Facts.MessageID && (recordedID != "" || recordedSHA == it.Body.SHA256)
+		if err != nil || same {
 			return prior, err
 		}
 		// The UID names another message than the one recorded under it (a
@@ -260,16 +261,21 @@ func (s *Store) recordNew(ctx context.Context, t *Tx, mailbox string, f Folder, 
 	return r, addEvents(ctx, tx, now, r.Message, mailbox, events...)
 }
 
-// seenByTrial reports a message the shadow trial handled: numbered in it,
-// or left in place by it (refused, ignored, quarantined). Once live, seen
-// again under another folder or UIDVALIDITY, it stays where it is, as the
-// trial left it.
+// seenByTrial reports a message the shadow trial handled and nothing
+// registered since: numbered in it, or left in place by it (refused,
+// ignored, quarantined: a left-in-place event, which outlives its
+// sighting). Once live, seen again under another folder or UIDVALIDITY,
+// it stays where the trial left it. A message with a live number (given
+// since, by accept or redecide) is not the trial's any more.
 func seenByTrial(ctx context.Context, tx *sql.Tx, message int64, protocol string) (bool, error) {
 	if strings.HasPrefix(protocol, shadowPrefix) {
 		return true, nil
 	}
+	if protocol != "" {
+		return false, nil
+	}
 	var left bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sightings WHERE message = ? AND moved_to = '')`, message).Scan(&left)
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE message = ? AND kind = 'left-in-place')`, message).Scan(&left)
 	if err != nil {
 		return false, fmt.Errorf("looking up the trial's sightings: %w", err)
 	}
@@ -277,19 +283,19 @@ func seenByTrial(ctx context.Context, tx *sql.Tx, message int64, protocol string
 }
 
 // sightingResult is what a recorded sighting says of its UID, and the
-// Message-ID of the message recorded under it.
-func sightingResult(ctx context.Context, tx *sql.Tx, mailbox string, f Folder, uid uint32) (Result, string, error) {
-	r := Result{UID: uid, SeenAgain: true}
-	var reasons, messageID string
-	err := tx.QueryRowContext(ctx, `SELECT m.id, m.message_id, m.outcome, m.reasons, coalesce(p.label, ''), s.moved_at IS NOT NULL AND s.moved_to = ''
+// Message-ID and SHA-256 of the message recorded under it.
+func sightingResult(ctx context.Context, tx *sql.Tx, mailbox string, f Folder, uid uint32) (r Result, messageID, sha string, err error) {
+	r = Result{UID: uid, SeenAgain: true}
+	var reasons string
+	err = tx.QueryRowContext(ctx, `SELECT m.id, m.message_id, m.sha256, m.outcome, m.reasons, coalesce(p.label, ''), s.moved_at IS NOT NULL AND s.moved_to = ''
 		FROM sightings s JOIN messages m ON m.id = s.message LEFT JOIN protocols p ON p.message = m.id
 		WHERE s.mailbox = ? AND s.folder = ? AND s.uidvalidity = ? AND s.uid = ?`, mailbox, f.Name, f.UIDValidity, uid).
-		Scan(&r.Message, &messageID, &r.Outcome, &reasons, &r.Protocol, &r.Kept)
+		Scan(&r.Message, &messageID, &sha, &r.Outcome, &reasons, &r.Protocol, &r.Kept)
 	if err != nil {
-		return r, "", fmt.Errorf("looking up sighting: %w", err)
+		return r, "", "", fmt.Errorf("looking up sighting: %w", err)
 	}
 	json.Unmarshal([]byte(reasons), &r.Reasons)
-	return r, messageID, nil
+	return r, messageID, sha, nil
 }
 
 func knownMessage(ctx context.Context, tx *sql.Tx, messageID, sha string) (int64, triage.Outcome, error) {

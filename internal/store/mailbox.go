@@ -48,9 +48,12 @@ type Folder struct {
 // UIDNEXT (0: not given) is not above the last UID recorded, UIDs given
 // again under an unchanged UIDVALIDITY — the sync restarts from UID 0
 // (known messages are then recognised by Message-ID and SHA-256, never
-// numbered twice) and an event says so; it reports whether that happened.
-// A state from before folders were recorded (migration 0006) under the
-// same UIDVALIDITY takes the folder, with its sightings, as it is.
+// numbered twice), every move still pending is dropped (its UID may name
+// another message now) and an event says so; it reports whether that
+// happened. A state from before folders were recorded (migration 0006)
+// under the same UIDVALIDITY takes the folder with its sightings, and the
+// folder is read again from UID 1 too, its pending moves dropped: the
+// configured folder may not be the one those UIDs were seen in.
 func (s *Store) SetFolder(ctx context.Context, mailbox string, f Folder, uidNext uint32) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -65,24 +68,27 @@ func (s *Store) SetFolder(ctx context.Context, mailbox string, f Folder, uidNext
 		return false, fmt.Errorf("reading the mailbox's folder: %w", err)
 	}
 	reused := uidNext != 0 && last != 0 && uidNext <= last
-	if old.Name == "" && old.UIDValidity != 0 && old.UIDValidity == f.UIDValidity && !reused {
-		if _, err := tx.ExecContext(ctx, `UPDATE mailbox_state SET folder = ? WHERE mailbox = ?`, f.Name, mailbox); err != nil {
-			return false, fmt.Errorf("recording the mailbox's folder: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sightings SET folder = ? WHERE mailbox = ? AND folder = '' AND uidvalidity = ?`,
-			f.Name, mailbox, f.UIDValidity); err != nil {
-			return false, fmt.Errorf("recording the sightings' folder: %w", err)
-		}
-		return false, tx.Commit()
-	}
+	upgraded := old.Name == "" && old.UIDValidity != 0 && old.UIDValidity == f.UIDValidity && !reused
 	if old == f && !reused {
 		return false, nil
 	}
 	now := s.now()
+	if upgraded {
+		if _, err := tx.ExecContext(ctx, `UPDATE sightings SET folder = ? WHERE mailbox = ? AND folder = '' AND uidvalidity = ?`,
+			f.Name, mailbox, f.UIDValidity); err != nil {
+			return false, fmt.Errorf("recording the sightings' folder: %w", err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, folder, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, 0, ?)
 		ON CONFLICT (mailbox) DO UPDATE SET folder = excluded.folder, uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at`,
 		mailbox, f.Name, f.UIDValidity, ts(now)); err != nil {
 		return false, fmt.Errorf("writing the mailbox's folder: %w", err)
+	}
+	if _, err := dropPending(ctx, tx, now, mailbox, nil); err != nil {
+		return false, err
+	}
+	if upgraded {
+		return false, tx.Commit() // the sightings were taken as they are: recorded UIDs still name their messages
 	}
 	changed := old.UIDValidity != 0 // a state recorded before (by a session, not only a failure)
 	if changed {
@@ -191,36 +197,48 @@ func (s *Store) MarkMoved(ctx context.Context, mailbox string, f Folder, uids []
 func (s *Store) DropPendingMoves(ctx context.Context, mailbox string, current Folder) (int, error) {
 	n := 0
 	err := s.Update(ctx, func(ctx context.Context, t *Tx) error {
-		rows, err := t.tx.QueryContext(ctx, `DELETE FROM sightings WHERE mailbox = ? AND NOT (folder = ? AND uidvalidity = ?)
-			AND moved_at IS NULL RETURNING message, folder, uidvalidity, uid`, mailbox, current.Name, current.UIDValidity)
-		if err != nil {
-			return fmt.Errorf("dropping stale pending moves: %w", err)
-		}
-		var evs []struct {
-			msg int64
-			ev  event
-		}
-		for rows.Next() {
-			var msg int64
-			var folder string
-			var uv, uid uint32
-			if err := rows.Scan(&msg, &folder, &uv, &uid); err != nil {
-				rows.Close()
-				return fmt.Errorf("reading a dropped move: %w", err)
-			}
-			evs = append(evs, struct {
-				msg int64
-				ev  event
-			}{msg, event{"move-dropped", map[string]any{"folder": folder, "uidvalidity": uv, "uid": uid}}})
-		}
-		rows.Close()
-		for _, e := range evs {
-			if err := addEvents(ctx, t.tx, t.now, e.msg, mailbox, e.ev); err != nil {
-				return err
-			}
-		}
-		n = len(evs)
-		return rows.Err()
+		var err error
+		n, err = dropPending(ctx, t.tx, t.now, mailbox, &current)
+		return err
 	})
 	return n, err
+}
+
+// dropPending deletes the mailbox's pending sightings but those of keep
+// (nil: all), with a move-dropped event each, and returns how many.
+func dropPending(ctx context.Context, tx *sql.Tx, now time.Time, mailbox string, keep *Folder) (int, error) {
+	q, args := `DELETE FROM sightings WHERE mailbox = ? AND moved_at IS NULL`, []any{mailbox}
+	if keep != nil {
+		q, args = q+` AND NOT (folder = ? AND uidvalidity = ?)`, append(args, keep.Name, keep.UIDValidity)
+	}
+	rows, err := tx.QueryContext(ctx, q+` RETURNING message, folder, uidvalidity, uid`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("dropping stale pending moves: %w", err)
+	}
+	type dropped struct {
+		msg         int64
+		folder      string
+		uidvalidity uint32
+		uid         uint32
+	}
+	var list []dropped
+	for rows.Next() {
+		var d dropped
+		if err := rows.Scan(&d.msg, &d.folder, &d.uidvalidity, &d.uid); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("reading a dropped move: %w", err)
+		}
+		list = append(list, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, d := range list {
+		if err := addEvents(ctx, tx, now, d.msg, mailbox, event{"move-dropped",
+			map[string]any{"folder": d.folder, "uidvalidity": d.uidvalidity, "uid": d.uid}}); err != nil {
+			return 0, err
+		}
+	}
+	return len(list), nil
 }

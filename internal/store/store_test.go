@@ -158,25 +158,37 @@ func TestSetFolder_folder(t *testing.T) {
 		t.Errorf("%d numbers given, want 2", n)
 	}
 	// A state from before migration 0006: folder '' on the state and its
-	// sightings. Under the same UIDVALIDITY the folder is taken as it is.
+	// sightings. Under the same UIDVALIDITY the sightings take the folder,
+	// the moves still pending are dropped and the folder is read again.
+	if err := s.MarkMoved(ctx, "a", Folder{"INBOX", 1}, []uint32{5}, "done"); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, s, "a", 1, msg{6, "p@x", "d"}) // pending
 	for _, q := range []string{`UPDATE mailbox_state SET folder = '' WHERE mailbox = 'a'`, `UPDATE sightings SET folder = '' WHERE folder = 'INBOX'`} {
 		if _, err := s.db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 6); changed {
-		t.Error("a state without its folder was read again under the same UIDVALIDITY")
+	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 7); changed {
+		t.Error("taking the folder after the upgrade reported as a change")
 	}
-	if n := count(t, s, `SELECT count(*) FROM sightings WHERE folder = 'INBOX' AND uidvalidity = 1`); n != 1 {
-		t.Errorf("%d INBOX sightings after the upgrade, want its 1 again", n)
+	if n := count(t, s, `SELECT count(*) FROM sightings WHERE folder = 'INBOX' AND uidvalidity = 1 AND uid = 5`); n != 1 {
+		t.Error("the moved sighting did not take the folder")
 	}
-	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 5 {
-		t.Errorf("state = %+v, want last uid 5 kept", st)
+	if n := count(t, s, `SELECT count(*) FROM sightings WHERE uid = 6`); n != 0 {
+		t.Error("the pending sighting was not dropped")
+	}
+	if st, _ := s.MailboxState(ctx, "a"); st.LastUID != 0 {
+		t.Errorf("state = %+v, want the folder read again", st)
 	}
 	// UIDNEXT not above the last UID: UIDs given again under the same
 	// UIDVALIDITY (a server recreating the folder): read again.
+	ingest(t, s, "a", 1, msg{6, "p@x", "d"})
 	if changed, _ := s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 3); !changed {
-		t.Error("UIDNEXT 3 under last UID 5 is not a change")
+		t.Error("UIDNEXT 3 under last UID 6 is not a change")
+	}
+	if pm, _ := s.PendingMoves(ctx, "a", Folder{"INBOX", 1}); len(pm) != 0 {
+		t.Errorf("%d moves still pending after UIDs were given again: their UIDs may name other mail now", len(pm))
 	}
 }
 
@@ -254,6 +266,9 @@ func TestSightings_trialAndReusedUIDs(t *testing.T) {
 	// UIDs given again: UID 5 recorded for m@x, then the server resets
 	// its UIDs (UIDNEXT below the last UID) and UID 5 is another mail.
 	ingestIn(t, live, "a", Folder{"INBOX", 2}, msg{9, "m@x", "b"})
+	if err := live.MarkMoved(ctx, "a", Folder{"INBOX", 2}, []uint32{9}, "done"); err != nil {
+		t.Fatal(err)
+	}
 	if changed, _ := live.SetFolder(ctx, "a", Folder{"INBOX", 2}, 4); !changed {
 		t.Fatal("UIDNEXT 4 under last UID 9 is not a change")
 	}
