@@ -78,15 +78,9 @@ func (s *session) fetchBatch(seg *spool.Segment, batch []newMsg) (kept []*item, 
 // round, to be tried again with backoff. It returns the items to record
 // and the UIDs still there.
 func (s *session) cutAtGap(items []*item, missing []imap.UID) ([]*item, []imap.UID, error) {
-	var set imap.UIDSet
-	set.AddNum(missing...)
-	data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+	there, err := s.stillThere(missing)
 	if err != nil {
-		return nil, nil, fmt.Errorf("looking for messages the server did not return: %w", err)
-	}
-	there := map[imap.UID]bool{}
-	for _, uid := range data.AllUIDs() {
-		there[uid] = true
+		return nil, nil, err
 	}
 	var present []imap.UID
 	for _, uid := range missing {
@@ -109,6 +103,36 @@ func (s *session) cutAtGap(items []*item, missing []imap.UID) ([]*item, []imap.U
 		}
 	}
 	return kept, present, nil
+}
+
+// stillThere asks the server twice which of uids are still in the folder
+// — UID SEARCH, then a FETCH of their UIDs as the listing did — and
+// counts a message gone only when neither finds it: an answer that is not
+// a UID set (a sequence-numbered ESEARCH) is an error, not "none".
+func (s *session) stillThere(uids []imap.UID) (map[imap.UID]bool, error) {
+	var set imap.UIDSet
+	set.AddNum(uids...)
+	data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("looking for messages the server did not return: %w", err)
+	}
+	if _, ok := data.All.(imap.UIDSet); data.All != nil && !ok {
+		return nil, fmt.Errorf("looking for messages the server did not return: UID SEARCH answered without UIDs")
+	}
+	there := map[imap.UID]bool{}
+	for _, uid := range data.AllUIDs() {
+		there[uid] = true
+	}
+	listed, err := s.c.Fetch(set, &imap.FetchOptions{UID: true}).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("looking for messages the server did not return: %w", err)
+	}
+	for _, m := range listed {
+		if slices.Contains(uids, m.UID) {
+			there[m.UID] = true
+		}
+	}
+	return there, nil
 }
 
 func (s *session) fetchBodies(seg *spool.Segment, set imap.UIDSet, byUID map[imap.UID]*item, section *imap.FetchItemBodySection, limit int64) error {

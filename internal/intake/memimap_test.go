@@ -123,3 +123,20 @@ func TestMem_bodyGone(t *testing.T) {
 		t.Error("no line for UID 2")
 	}
 }
+
+// TestMem_goneButListed: a server that lists a message again and again
+// but neither returns it nor finds it (inconsistent) does not spin the
+// mailbox: the round that records nothing fails, and is retried with the
+// backoff.
+func TestMem_goneButListed(t *testing.T) {
+	srv := startMem(t, memimap.Options{NoBody: func(u imap.UID) bool { return u == 3 }, Gone: true}, testenv.Messages("ghost", 3))
+	state := t.TempDir()
+	gateway.Start(t, testenv.Config(t, state, testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: srv.Addr, User: "u", Password: "p"}), nil, nil)
+	db := testenv.OpenDB(t, state)
+	gateway.WaitMoved(t, db, 2, 20*time.Second)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		var last string
+		db.QueryRow(`SELECT last_error FROM mailbox_state`).Scan(&last)
+		return strings.Contains(last, "again but returns none of them"), fmt.Sprintf("last error %q", last)
+	})
+}

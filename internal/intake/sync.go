@@ -22,6 +22,7 @@ func (s *session) sync(ctx context.Context) error {
 	if err := s.movePending(ctx); err != nil {
 		return err
 	}
+	prev, listed := uint32(0), false
 	for {
 		st, err := s.w.Store.MailboxState(ctx, s.w.Mailbox.Name)
 		if err != nil {
@@ -34,6 +35,11 @@ func (s *session) sync(ctx context.Context) error {
 		if len(news) == 0 {
 			return nil
 		}
+		if listed && st.LastUID == prev { // nothing recorded, yet the same messages listed again
+			return fmt.Errorf("the server lists %d messages after UID %d again but returns none of them: tried again after the backoff",
+				len(news), prev)
+		}
+		prev, listed = st.LastUID, true
 		if err := s.ingestAll(ctx, news); err != nil {
 			return err
 		}
@@ -162,8 +168,8 @@ func (s *session) fetchOne(batch []newMsg) (fetched, error) {
 
 // errMissing is a round cut short by messages listed but not returned.
 func errMissing(uids []imap.UID) error {
-	return fmt.Errorf("%d messages in the folder were not returned by the server (first UID %d): tried again after the backoff",
-		len(uids), slices.Min(uids))
+	return fmt.Errorf("%d messages in the folder were not returned by the server (first UID %d): tried again after the backoff; "+
+		"the mail after it waits — if the server never returns it, move it out of the folder with a mail client", len(uids), slices.Min(uids))
 }
 
 // newMsg is what a cheap first FETCH says of a message.
@@ -294,7 +300,7 @@ func (s *session) logResult(r store.Result, it *item) {
 		attrs = append(attrs, "protocol", r.Protocol)
 	}
 	if r.Kept {
-		s.log.Warn("a mail the shadow trial numbered, seen again: left in the watched folder, not registered (gatewayd accept to register it)", attrs...)
+		s.log.Warn("a mail the shadow trial handled, seen again: left in the watched folder as the trial left it, not registered", attrs...)
 	} else if r.SeenAgain {
 		s.log.Info("message seen again, nothing assigned", attrs...)
 	} else {

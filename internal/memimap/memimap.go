@@ -30,8 +30,9 @@ type Options struct {
 	// NoBody, when set, leaves out of a FETCH of bodies the messages whose
 	// UID it names (a server's fault: they are still there).
 	NoBody func(imap.UID) bool
-	// Gone, when set, also leaves them out of UID SEARCH: as if another
-	// client had expunged them between the listing and the fetch.
+	// Gone, when set, makes them vanish once a FETCH of bodies left them
+	// out: later FETCHes and UID SEARCH do not show them either, as if
+	// another client had expunged them between the listing and the fetch.
 	Gone bool
 }
 
@@ -113,8 +114,24 @@ func (l *literal) Size() int64 { return int64(len(l.data)) }
 // bodiless is a session whose FETCH of bodies leaves some UIDs out.
 type bodiless struct {
 	imapserver.Session
-	skip func(imap.UID) bool
-	gone bool // skipped in UID SEARCH too
+	skip   func(imap.UID) bool
+	gone   bool              // vanish once a body FETCH left them out
+	hidden map[imap.UID]bool // those that vanished
+}
+
+// visible drops from set the UIDs to leave out (nil: none left).
+func (b *bodiless) visible(set imap.UIDSet, out func(imap.UID) bool) (imap.UIDSet, bool) {
+	uids, ok := set.Nums()
+	if !ok {
+		return set, true
+	}
+	var kept imap.UIDSet
+	for _, u := range uids {
+		if !out(u) {
+			kept.AddNum(u)
+		}
+	}
+	return kept, len(kept) > 0
 }
 
 func (b *bodiless) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
@@ -124,7 +141,7 @@ func (b *bodiless) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria
 	}
 	var kept imap.UIDSet
 	for _, u := range data.AllUIDs() {
-		if !b.skip(u) {
+		if !b.hidden[u] {
 			kept.AddNum(u)
 		}
 	}
@@ -133,19 +150,24 @@ func (b *bodiless) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria
 }
 
 func (b *bodiless) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
-	if set, ok := numSet.(imap.UIDSet); ok && len(options.BodySection) > 0 {
-		if uids, ok := set.Nums(); ok {
-			var kept imap.UIDSet
-			for _, u := range uids {
-				if !b.skip(u) {
-					kept.AddNum(u)
+	if set, ok := numSet.(imap.UIDSet); ok {
+		out := func(u imap.UID) bool { return b.hidden[u] }
+		if len(options.BodySection) > 0 {
+			out = func(u imap.UID) bool {
+				if b.skip(u) && b.gone {
+					if b.hidden == nil {
+						b.hidden = map[imap.UID]bool{}
+					}
+					b.hidden[u] = true
 				}
+				return b.skip(u) || b.hidden[u]
 			}
-			if len(kept) == 0 {
-				return nil
-			}
-			numSet = kept
 		}
+		kept, any := b.visible(set, out)
+		if !any {
+			return nil
+		}
+		numSet = kept
 	}
 	return b.Session.Fetch(w, numSet, options)
 }
