@@ -4,9 +4,10 @@
 -- folder's UIDs for the old one's sightings. mailbox_state.folder is the
 -- folder the sync state (UIDVALIDITY, last UID) belongs to; a sighting is
 -- keyed by (mailbox, folder, UIDVALIDITY, UID). Sightings from before this
--- migration have folder '': the next session, finding its folder differs,
--- reads the folder again from its first message (known mail is recognised
--- by Message-ID and SHA-256, never numbered twice).
+-- migration have folder '': the next session gives them its folder when
+-- the UIDVALIDITY is unchanged, drops the moves still pending and reads
+-- the folder again from its first message (recorded UIDs recognised with
+-- their Message-ID checked, other known mail by Message-ID and SHA-256).
 ALTER TABLE mailbox_state ADD COLUMN folder TEXT NOT NULL DEFAULT '';
 
 CREATE TABLE sightings_v6 (
