@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"gatewayd/internal/memimap"
 	"gatewayd/internal/protocol"
@@ -137,6 +138,57 @@ func TestMem_goneButListed(t *testing.T) {
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
 		var last string
 		db.QueryRow(`SELECT last_error FROM mailbox_state`).Scan(&last)
-		return strings.Contains(last, "again but returns none of them"), fmt.Sprintf("last error %q", last)
+		return strings.Contains(last, "lists UID 3 again but neither returns nor finds it"), fmt.Sprintf("last error %q", last)
 	})
+}
+
+// TestMem_pendingMoveReusedUID: a move left pending by a crash, on a
+// server that then gives its UIDs again under the same UIDVALIDITY with
+// UIDNEXT above the old last UID (nothing to see), does not MOVE the
+// other mail its UID now names: the Message-ID is checked first, the
+// folder read again, and every message of it recorded.
+func TestMem_pendingMoveReusedUID(t *testing.T) {
+	a := startMem(t, memimap.Options{}, testenv.Messages("first", 3))
+	state := t.TempDir()
+	box := testenv.Mailbox{Name: "m", Address: "a@b.it", Addr: a.Addr, User: "u", Password: "p"}
+	run := gateway.Start(t, testenv.Config(t, state, box), nil, nil)
+	db := testenv.OpenDB(t, state)
+	gateway.WaitMoved(t, db, 3, 20*time.Second)
+	run.Stop(t)
+	if _, err := db.Exec(`UPDATE sightings SET moved_at = NULL, moved_to = NULL WHERE uid = 1`); err != nil { // a crash before its MOVE
+		t.Fatal(err)
+	}
+	b := startMem(t, memimap.Options{}, testenv.Messages("second", 5)) // the same UIDVALIDITY, UIDs 1..5 again
+	var uv uint32
+	db.QueryRow(`SELECT uidvalidity FROM mailbox_state`).Scan(&uv)
+	if got := memUIDValidity(t, b); got != uv {
+		t.Fatalf("the second server's UIDVALIDITY is %d, not the first's %d: the test needs them equal", got, uv)
+	}
+	box.Addr = b.Addr
+	gateway.Start(t, testenv.Config(t, state, box), nil, nil)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		n := testenv.Int(t, db, `SELECT count(*) FROM protocols`)
+		return n == 8, fmt.Sprintf("%d numbers, want 8 (the first server's 3 and the second's 5)", n)
+	})
+	if n := testenv.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'move-dropped'`); n != 1 {
+		t.Errorf("%d move-dropped events, want 1", n)
+	}
+}
+
+// memUIDValidity is INBOX's UIDVALIDITY on the in-process server.
+func memUIDValidity(t *testing.T, srv *memimap.Server) uint32 {
+	t.Helper()
+	c, err := imapclient.DialInsecure(srv.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("u", "p").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Status("INBOX", &imap.StatusOptions{UIDValidity: true}).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.UIDValidity
 }

@@ -17,6 +17,7 @@ type Store interface {
 	RecordSuccess(ctx context.Context, mailbox string) error
 	PendingMoves(ctx context.Context, mailbox string, f store.Folder) ([]store.PendingMove, error)
 	MarkMoved(ctx context.Context, mailbox string, f store.Folder, uids []uint32, dest string) error
+	ForgetUIDs(ctx context.Context, mailbox string, f store.Folder, why string) error
 	DropPendingMoves(ctx context.Context, mailbox string, current store.Folder) (int, error)
 	Ingest(ctx context.Context, mailbox string, f store.Folder, seg *spool.Segment, items []store.Item, mails store.FollowupFunc) ([]store.Result, error)
 	Spool() *spool.Spool

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"gatewayd/internal/mailparse"
 	"gatewayd/internal/panics"
 	"gatewayd/internal/spool"
 	"gatewayd/internal/store"
@@ -22,7 +24,11 @@ func (s *session) sync(ctx context.Context) error {
 	if err := s.movePending(ctx); err != nil {
 		return err
 	}
-	prev, listed := uint32(0), false
+	var prev struct { // the last round's last UID and first message listed
+		last  uint32
+		first imap.UID
+	}
+	listed := false
 	for {
 		st, err := s.w.Store.MailboxState(ctx, s.w.Mailbox.Name)
 		if err != nil {
@@ -35,11 +41,10 @@ func (s *session) sync(ctx context.Context) error {
 		if len(news) == 0 {
 			return nil
 		}
-		if listed && st.LastUID == prev { // nothing recorded, yet the same messages listed again
-			return fmt.Errorf("the server lists %d messages after UID %d again but returns none of them: tried again after the backoff",
-				len(news), prev)
+		if listed && st.LastUID == prev.last && news[0].uid == prev.first { // nothing recorded, the same message listed again
+			return fmt.Errorf("the server lists UID %d again but neither returns nor finds it: tried again after the backoff", news[0].uid)
 		}
-		prev, listed = st.LastUID, true
+		prev.last, prev.first, listed = st.LastUID, news[0].uid, true
 		if err := s.ingestAll(ctx, news); err != nil {
 			return err
 		}
@@ -315,8 +320,46 @@ func (s *session) movePending(ctx context.Context) error {
 	if err != nil || len(pending) == 0 {
 		return err
 	}
+	if uid, ok, err := s.samePending(pending); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		s.log.Warn("a UID left pending a move now names another message: the server gave its UIDs again; "+
+			"moves dropped, the folder read again from its first message", "uid", uid)
+		return s.w.Store.ForgetUIDs(ctx, s.w.Mailbox.Name, s.folder, fmt.Sprintf("uid %d names another message", uid))
+	}
 	s.log.Info("finishing pending moves", "count", len(pending))
 	return s.move(ctx, pending)
+}
+
+// samePending checks that each UID left pending a move still names the
+// message recorded under it (its Message-ID), before anything is moved:
+// a server that gives UIDs again without a sign (UIDNEXT above the old
+// last UID) must not have other mail moved unrecorded. A UID no longer
+// there is fine: its MOVE does nothing.
+func (s *session) samePending(pending []store.PendingMove) (imap.UID, bool, error) {
+	var set imap.UIDSet
+	want := map[imap.UID]string{}
+	for _, p := range pending {
+		set.AddNum(imap.UID(p.UID))
+		want[imap.UID(p.UID)] = p.MessageID
+	}
+	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"Message-Id"}, Peek: true}
+	msgs, err := s.c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+	if err != nil {
+		return 0, false, fmt.Errorf("checking the messages pending a move: %w", err)
+	}
+	for _, m := range msgs {
+		id, ok := want[m.UID]
+		if !ok {
+			continue // UID n:* shapes: not asked for
+		}
+		f, _ := mailparse.InspectHeader(bytes.NewReader(append(m.FindBodySection(section), '\r', '\n')))
+		if f.MessageID != id {
+			return m.UID, false, nil
+		}
+	}
+	return 0, true, nil
 }
 
 // move moves UIDs to their outcome folders (MOVE, or COPY + STORE \Deleted +

@@ -106,6 +106,24 @@ func (s *Store) SetFolder(ctx context.Context, mailbox string, f Folder, uidNext
 	return changed, tx.Commit()
 }
 
+// ForgetUIDs is for a folder whose UIDs were found naming other mail than
+// the recorded (a server that gave them again unseen): every pending move
+// is dropped and the folder read again from its first message, as when
+// its UIDVALIDITY changes; an event says why.
+func (s *Store) ForgetUIDs(ctx context.Context, mailbox string, f Folder, why string) error {
+	return s.Update(ctx, func(ctx context.Context, t *Tx) error {
+		if _, err := t.tx.ExecContext(ctx, `UPDATE mailbox_state SET last_uid = 0, updated_at = ? WHERE mailbox = ? AND folder = ? AND uidvalidity = ?`,
+			ts(t.now), mailbox, f.Name, f.UIDValidity); err != nil {
+			return fmt.Errorf("reading the folder again: %w", err)
+		}
+		if _, err := dropPending(ctx, t.tx, t.now, mailbox, nil); err != nil {
+			return err
+		}
+		return addEvents(ctx, t.tx, t.now, 0, mailbox, event{"uidvalidity-changed", map[string]any{
+			"old": f.UIDValidity, "new": f.UIDValidity, "folder": f.Name, "why": why}})
+	})
+}
+
 // RecordFailure stores a failed attempt and when the next may start, before
 // the caller sleeps: a crash cannot turn a failing mailbox into a hot loop.
 func (s *Store) RecordFailure(ctx context.Context, mailbox string, attempts int, next time.Time, cause error) error {
@@ -132,14 +150,15 @@ func (s *Store) RecordSuccess(ctx context.Context, mailbox string) error {
 
 // PendingMove is a recorded message still in the watched folder.
 type PendingMove struct {
-	UID     uint32
-	Outcome triage.Outcome
+	UID       uint32
+	Outcome   triage.Outcome
+	MessageID string // the recorded message's (PendingMoves only)
 }
 
 // PendingMoves lists the recorded sightings of the mailbox in folder f
 // whose move to the outcome folder is not yet confirmed, by UID.
 func (s *Store) PendingMoves(ctx context.Context, mailbox string, f Folder) ([]PendingMove, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT s.uid, m.outcome FROM sightings s JOIN messages m ON m.id = s.message
+	rows, err := s.db.QueryContext(ctx, `SELECT s.uid, m.outcome, m.message_id FROM sightings s JOIN messages m ON m.id = s.message
 		WHERE s.mailbox = ? AND s.folder = ? AND s.uidvalidity = ? AND s.moved_at IS NULL ORDER BY s.uid`, mailbox, f.Name, f.UIDValidity)
 	if err != nil {
 		return nil, fmt.Errorf("listing pending moves: %w", err)
@@ -148,7 +167,7 @@ func (s *Store) PendingMoves(ctx context.Context, mailbox string, f Folder) ([]P
 	var out []PendingMove
 	for rows.Next() {
 		var p PendingMove
-		if err := rows.Scan(&p.UID, &p.Outcome); err != nil {
+		if err := rows.Scan(&p.UID, &p.Outcome, &p.MessageID); err != nil {
 			return nil, fmt.Errorf("reading pending move: %w", err)
 		}
 		out = append(out, p)
