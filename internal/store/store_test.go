@@ -29,6 +29,16 @@ func openTest(t *testing.T, dir string, now time.Time) *Store {
 	return s
 }
 
+// inboxStore opens a new store whose mailbox "a" watches INBOX under
+// UIDVALIDITY 1.
+func inboxStore(t *testing.T) (context.Context, *Store) {
+	t.Helper()
+	ctx := context.Background()
+	s := openTest(t, t.TempDir(), time.Now())
+	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
+	return ctx, s
+}
+
 // msg is one message of a test batch.
 type msg struct {
 	uid         uint32
@@ -114,9 +124,7 @@ func TestIngest_idempotent(t *testing.T) {
 }
 
 func TestSetUIDValidity_resets(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
+	ctx, s := inboxStore(t)
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"})
 	changed, err := s.SetFolder(ctx, "a", Folder{"INBOX", 2}, 0)
 	if err != nil || !changed {
@@ -133,9 +141,7 @@ func TestSetUIDValidity_resets(t *testing.T) {
 // new; back in the old folder, its sightings hold again. A state from
 // before folders were recorded (”) resyncs once.
 func TestSetFolder_folder(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
+	ctx, s := inboxStore(t)
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"})
 	if changed, err := s.SetFolder(ctx, "a", Folder{"Other", 1}, 0); err != nil || !changed {
 		t.Fatalf("other folder, same UIDVALIDITY: %v, %v; want changed", changed, err)
@@ -196,9 +202,7 @@ func TestSetFolder_folder(t *testing.T) {
 // or UIDVALIDITY are forgotten once, each with a move-dropped event; seen
 // again, the message is recognised (not numbered twice).
 func TestDropPendingMoves_counts(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
+	ctx, s := inboxStore(t)
 	ingest(t, s, "a", 1, msg{5, "m@x", "b"}, msg{6, "n@x", "c"})
 	if n, err := s.DropPendingMoves(ctx, "a", Folder{"INBOX", 1}); err != nil || n != 0 {
 		t.Fatalf("current folder: dropped %d, %v; want 0", n, err)
@@ -282,9 +286,7 @@ func TestSightings_trialAndReusedUIDs(t *testing.T) {
 }
 
 func TestEvents_appendOnly(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
+	_, s := inboxStore(t)
 	ingest(t, s, "a", 1, msg{1, "m@x", "b"})
 	if _, err := s.DB().Exec(`UPDATE events SET kind = 'forged'`); err == nil {
 		t.Error("UPDATE events succeeded, want the append-only trigger to refuse it")
@@ -303,9 +305,7 @@ func TestOpen_locked(t *testing.T) {
 
 // TestIngest_bodyKept: the spool holds the bytes under their SHA-256.
 func TestIngest_bodyKept(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, t.TempDir(), time.Now())
-	s.SetFolder(ctx, "a", Folder{"INBOX", 1}, 0)
+	_, s := inboxStore(t)
 	_, items, err := ingest(t, s, "a", 1, msg{1, "m@x", "first\r\n"}, msg{2, "n@x", "byte for byte\r\n"})
 	if err != nil {
 		t.Fatal(err)
