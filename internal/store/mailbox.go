@@ -79,31 +79,39 @@ func (s *Store) SetFolder(ctx context.Context, mailbox string, f Folder, uidNext
 			return false, fmt.Errorf("recording the sightings' folder: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, folder, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, 0, ?)
-		ON CONFLICT (mailbox) DO UPDATE SET folder = excluded.folder, uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at`,
-		mailbox, f.Name, f.UIDValidity, ts(now)); err != nil {
-		return false, fmt.Errorf("writing the mailbox's folder: %w", err)
-	}
-	if _, err := dropPending(ctx, tx, now, mailbox, nil); err != nil {
-		return false, err
-	}
-	if upgraded {
-		return false, tx.Commit() // the sightings were taken as they are: recorded UIDs still name their messages
-	}
-	changed := old.UIDValidity != 0 // a state recorded before (by a session, not only a failure)
-	if changed {
-		detail := map[string]any{"old": old.UIDValidity, "new": f.UIDValidity}
+	var detail map[string]any // the event, for a state recorded before (by a session, not only a failure)
+	if !upgraded && old.UIDValidity != 0 {
+		detail = map[string]any{"old": old.UIDValidity, "new": f.UIDValidity}
 		if old.Name != f.Name {
 			detail["old_folder"], detail["folder"] = old.Name, f.Name
 		}
 		if reused {
 			detail["uidnext"], detail["last_uid"] = uidNext, last
 		}
-		if err := addEvents(ctx, tx, now, 0, mailbox, event{"uidvalidity-changed", detail}); err != nil {
-			return false, err
-		}
 	}
-	return changed, tx.Commit()
+	if err := readAgain(ctx, tx, now, mailbox, f, detail); err != nil {
+		return false, err
+	}
+	return detail != nil, tx.Commit()
+}
+
+// readAgain makes the mailbox read folder f again from its first message:
+// the sync state restarts at UID 0 and every pending move is dropped (its
+// UID may name other mail now); detail, when given, is the
+// uidvalidity-changed event that says why.
+func readAgain(ctx context.Context, tx *sql.Tx, now time.Time, mailbox string, f Folder, detail map[string]any) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_state (mailbox, folder, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, 0, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET folder = excluded.folder, uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at`,
+		mailbox, f.Name, f.UIDValidity, ts(now)); err != nil {
+		return fmt.Errorf("reading the folder again: %w", err)
+	}
+	if _, err := dropPending(ctx, tx, now, mailbox, nil); err != nil {
+		return err
+	}
+	if detail == nil {
+		return nil
+	}
+	return addEvents(ctx, tx, now, 0, mailbox, event{"uidvalidity-changed", detail})
 }
 
 // ForgetUIDs is for a folder whose UIDs were found naming other mail than
@@ -112,15 +120,7 @@ func (s *Store) SetFolder(ctx context.Context, mailbox string, f Folder, uidNext
 // its UIDVALIDITY changes; an event says why.
 func (s *Store) ForgetUIDs(ctx context.Context, mailbox string, f Folder, why string) error {
 	return s.Update(ctx, func(ctx context.Context, t *Tx) error {
-		if _, err := t.tx.ExecContext(ctx, `UPDATE mailbox_state SET last_uid = 0, updated_at = ? WHERE mailbox = ? AND folder = ? AND uidvalidity = ?`,
-			ts(t.now), mailbox, f.Name, f.UIDValidity); err != nil {
-			return fmt.Errorf("reading the folder again: %w", err)
-		}
-		if _, err := dropPending(ctx, t.tx, t.now, mailbox, nil); err != nil {
-			return err
-		}
-		return addEvents(ctx, t.tx, t.now, 0, mailbox, event{"uidvalidity-changed", map[string]any{
-			"old": f.UIDValidity, "new": f.UIDValidity, "folder": f.Name, "why": why}})
+		return readAgain(ctx, t.tx, t.now, mailbox, f, map[string]any{"old": f.UIDValidity, "new": f.UIDValidity, "folder": f.Name, "why": why})
 	})
 }
 
