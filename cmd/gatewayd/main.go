@@ -177,7 +177,11 @@ func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, [
 	if err := fs.Parse(args); err != nil {
 		return nil, nil
 	}
-	cfg, err := config.Load(*path)
+	load := config.LoadForTool // the commands read the store, not the mail accounts
+	if name == "run" {
+		load = config.Load
+	}
+	cfg, err := load(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, nil

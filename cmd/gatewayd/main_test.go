@@ -39,6 +39,31 @@ func TestCheck_goodConfig(t *testing.T) {
 	}
 }
 
+// TestTools_noSecretsNeeded: the operators' commands (here messages,
+// cases, registro) run where the service's secrets are not there — the
+// password_env variable unset, as for an operator or a backup timer
+// outside the unit — while run and check still insist on them.
+func TestTools_noSecretsNeeded(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gatewayd.yaml")
+	os.WriteFile(path, []byte("office: {name: X, code: FE}\nstate_dir: "+filepath.Join(dir, "state")+"\nmailboxes:\n  - name: a\n    address: a@b.it\n"+
+		"    imap: {host: imap.b.it, user: a, password_env: GATEWAYD_TEST_UNSET_PASSWORD}\n"), 0o600)
+	os.Unsetenv("GATEWAYD_TEST_UNSET_PASSWORD")
+	st, err := store.Open(context.Background(), store.Options{StateDir: filepath.Join(dir, "state"), Office: "FE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, args := range [][]string{{"messages", "--config", path, "list"}, {"cases", "--config", path, "list"}, {"registro", "--config", path, "list"}} {
+		if got, code := cmd(args...); code != exitOK {
+			t.Errorf("gatewayd %v without the service's secret = %d: %s", args, code, got)
+		}
+	}
+	if got, code := cmd("check", "--config", path); code != exitBadConfig || !strings.Contains(got, "GATEWAYD_TEST_UNSET_PASSWORD is not set") {
+		t.Errorf("check without the secret = %d: %s", code, got)
+	}
+}
+
 // TestRun_badConfigExits78: a bad configuration or usage exits 78
 // (EX_CONFIG), never 2 (the Go runtime's status after a panic).
 func TestRun_badConfigExits78(t *testing.T) {

@@ -214,12 +214,29 @@ func LoadAll(path string) (*Config, error) {
 	if err != nil {
 		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
 	}
-	return parse(path, data)
+	return parse(path, data, true)
+}
+
+// LoadForTool is Load for the operators' commands that read and write the
+// store and never log in to a mail account (all but run and check): the
+// passwords are not read, so a password_env set only in the service's
+// environment, or a password file only the service reads, does not stop
+// them.
+func LoadForTool(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
+	}
+	c, err := parse(path, data, false)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Parse validates configuration data; path names the file in errors.
 func Parse(path string, data []byte) (*Config, error) {
-	c, err := parse(path, data)
+	c, err := parse(path, data, true)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +245,7 @@ func Parse(path string, data []byte) (*Config, error) {
 
 // parse decodes and validates data, returning the configuration even with
 // errors when the YAML could be read.
-func parse(path string, data []byte) (*Config, error) {
+func parse(path string, data []byte, secrets bool) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlErrors(path, err)
@@ -245,7 +262,7 @@ func parse(path string, data []byte) (*Config, error) {
 		decodeErrs = yamlErrors(path, err) // go on: report every problem at once
 	}
 	c.lines = indexLines(&root)
-	v := &validator{file: path, lines: c.lines}
+	v := &validator{file: path, lines: c.lines, secrets: secrets}
 	c.applyDefaults()
 	c.validate(v)
 	if errs := merge(decodeErrs, v.errs); len(errs) > 0 {

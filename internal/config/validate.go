@@ -13,9 +13,10 @@ import (
 )
 
 type validator struct {
-	file  string
-	lines lineIndex
-	errs  Errors
+	file    string
+	lines   lineIndex
+	errs    Errors
+	secrets bool // read the passwords (false: only check how they are given)
 }
 
 func (v *validator) errf(path, format string, args ...any) {
@@ -185,6 +186,8 @@ func (i *Server) loadPassword(v *validator, p string) {
 	switch {
 	case i.PasswordFile != "" && i.PasswordEnv != "":
 		v.errf(p+".password_env", "set password_file or password_env, not both")
+	case !v.secrets && (i.PasswordFile != "" || i.PasswordEnv != ""):
+		// An operator's command reads the store, not the mail accounts.
 	case i.PasswordFile != "":
 		b, err := os.ReadFile(i.PasswordFile)
 		if err != nil {
