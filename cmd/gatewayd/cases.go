@@ -44,9 +44,19 @@ func cmdCases(args []string, stdout, stderr io.Writer) int {
 	mailbox := fs.String("mailbox", "", "only this mailbox (its name in the configuration, or its address)")
 	state := fs.String("state", "", "open, overdue, waiting or closed")
 	asJSON := fs.Bool("json", false, "one JSON array")
-	if len(rest) == 0 || rest[0] != "list" || fs.Parse(rest[1:]) != nil || fs.NArg() != 0 ||
-		*state != "" && *state != store.CaseOpen && *state != store.CaseOverdue && *state != store.CaseWaiting && *state != store.CaseClosed {
-		fmt.Fprintln(stderr, "usage: gatewayd cases --config FILE list [--mailbox NAME] [--state open|overdue|waiting|closed] [--json]")
+	usage := "usage: gatewayd cases --config FILE list [--mailbox NAME] [--state open|overdue|waiting|closed] [--json]"
+	if len(rest) == 0 || rest[0] != "list" || fs.Parse(rest[1:]) != nil || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitBadConfig
+	}
+	switch *state {
+	case "", store.CaseOpen, store.CaseOverdue, store.CaseWaiting, store.CaseClosed:
+	default: // answered, withdrawn… are how a closed case ended: its outcome
+		fmt.Fprintf(stderr, "gatewayd cases: --state %q: a case is open, overdue, waiting or closed (answered is the outcome of a closed one)\n%s\n", *state, usage)
+		return exitBadConfig
+	}
+	var ok bool
+	if *mailbox, ok = mailboxArg(cfg, "cases", *mailbox, stderr); !ok {
 		return exitBadConfig
 	}
 	r, _ := daemon.LoadRules(cfg)

@@ -42,6 +42,12 @@ func TestCaseCommands(t *testing.T) {
 	if got, _ := cmd("cases", "--config", conf, "list", "--state", "waiting"); !strings.Contains(got, open) {
 		t.Errorf("after case wait:\n%s", got)
 	}
+	if got, code := cmd("cases", "--config", conf, "list", "--mailbox", "nosuch"); code != exitBadConfig || !strings.Contains(got, "no configured mailbox") {
+		t.Errorf("cases list --mailbox nosuch = %d: %s", code, got)
+	}
+	if got, code := cmd("cases", "--config", conf, "list", "--state", "answered"); code != exitBadConfig || !strings.Contains(got, "outcome of a closed one") {
+		t.Errorf("cases list --state answered = %d: %s", code, got)
+	}
 	if got, code := cmd("case", "close", open, "--outcome", "unsatisfactory", "--config", conf); code != exitOK {
 		t.Errorf("case close = %d: %s", code, got)
 	}

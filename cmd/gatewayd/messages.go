@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gatewayd/internal/clock"
+	"gatewayd/internal/config"
 	"gatewayd/internal/store"
 	"gatewayd/internal/triage"
 )
@@ -39,13 +40,9 @@ func cmdMessages(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, usage)
 		return exitBadConfig
 	}
-	if f.Mailbox != "" {
-		m, ok := cfg.FindMailbox(f.Mailbox)
-		if !ok {
-			fmt.Fprintf(stderr, "gatewayd messages: --mailbox %q is no configured mailbox (its name or its address)\n", f.Mailbox)
-			return exitBadConfig
-		}
-		f.Mailbox = m.Name
+	var ok bool
+	if f.Mailbox, ok = mailboxArg(cfg, "messages", f.Mailbox, stderr); !ok {
+		return exitBadConfig
 	}
 	switch triage.Outcome(f.Outcome) {
 	case "", triage.Accepted, triage.Refused, triage.Ignored, triage.Quarantined:
@@ -135,4 +132,18 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gatewayd export: the message was over the size cap: only its header was kept")
 	}
 	return exitOK
+}
+
+// mailboxArg turns a command's --mailbox (a configured mailbox's name or
+// address; "": every mailbox) into the mailbox's name, or says it is none.
+func mailboxArg(cfg *config.Config, command, value string, stderr io.Writer) (string, bool) {
+	if value == "" {
+		return "", true
+	}
+	m, ok := cfg.FindMailbox(value)
+	if !ok {
+		fmt.Fprintf(stderr, "gatewayd %s: --mailbox %q is no configured mailbox (its name or its address)\n", command, value)
+		return "", false
+	}
+	return m.Name, true
 }
