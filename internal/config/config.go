@@ -307,9 +307,33 @@ func yamlErrors(path string, err error) Errors {
 			fmt.Sscan(g[1], &e.Line)
 			e.Msg = g[2]
 		}
+		e.Msg = plainYAML(e.Msg)
 		out = append(out, e)
 	}
 	return out
+}
+
+var (
+	yamlUnknown = regexp.MustCompile("^field (\\S+) not found in type \\S+$")
+	yamlType    = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
+	// yamlKinds names the Go types a value of the files may have to be.
+	yamlKinds = map[string]string{"time.Duration": "a duration (write 90s, 15m, 1h30m)", "int": "a whole number",
+		"int64": "a whole number", "uint32": "a whole number", "bool": "true or false", "string": "text"}
+)
+
+// plainYAML says yaml.v3's messages in the file's terms, without Go's
+// type names: an unknown key, a value of the wrong kind.
+func plainYAML(msg string) string {
+	if g := yamlUnknown.FindStringSubmatch(msg); g != nil {
+		return fmt.Sprintf("unknown key %q", g[1])
+	}
+	if g := yamlType.FindStringSubmatch(msg); g != nil {
+		if kind, ok := yamlKinds[g[2]]; ok {
+			return fmt.Sprintf("%q is not %s", g[1], kind)
+		}
+		return fmt.Sprintf("%q is not a value this key takes", g[1])
+	}
+	return msg
 }
 
 func unwrapPath(err error) error {

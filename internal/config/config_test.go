@@ -74,7 +74,7 @@ mailboxes:
 		"bad.yaml:13: poll_interval",
 		"bad.yaml:14: mailbox name \"pec\" is used twice",
 		"bad.yaml:16: cannot read password_file",
-		"bad.yaml:17: field colour not found",
+		"bad.yaml:17: unknown key \"colour\"",
 	}
 	if err == nil {
 		t.Fatal("Parse() = nil, want errors")
@@ -134,5 +134,17 @@ func TestLoad_smtp(t *testing.T) {
 	cfg, err = Parse("s.yaml", []byte(base+"    smtp: {host: 127.0.0.1, tls: plain}\n"))
 	if err != nil || cfg.Mailboxes[0].SMTP.Port != 25 {
 		t.Errorf("plain loopback relay without AUTH: %v", err)
+	}
+}
+
+// TestLoad_plainMessages: an unknown key and a value of the wrong kind
+// are said in the file's terms, not Go's.
+func TestLoad_plainMessages(t *testing.T) {
+	data := "office: {name: X, code: FE}\nmailboxes:\n  - name: a\n    address: a@b.it\n    pol_interval: 1m\n    poll_interval: 1 minute\n"
+	_, err := Parse("g.yaml", []byte(data))
+	for _, want := range []string{`g.yaml:5: unknown key "pol_interval"`, `g.yaml:6: "1 minute" is not a duration`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
 	}
 }

@@ -56,7 +56,7 @@ func TestLoad_allErrors(t *testing.T) {
 	got := err.Error()
 	for _, want := range []string{
 		"ufficio.yaml:3: santo_patrono", "ufficio.yaml:4: orario_limite", "ufficio.yaml:5: lunghezza_minima_sintesi",
-		"ufficio.yaml:6: field colore not found",
+		"ufficio.yaml:6: unknown key \"colore\"",
 		"caselle.yaml:3: tipo \"posta\"", "caselle.yaml:4: giorni_lavorativi 0", "casella_durc c@b.it of a@b.it is not listed",
 		"vocabolario.yaml:3: gestione \"pescatori\"", "vocabolario.yaml:1: gestione commercianti is missing",
 		"vocabolario.yaml:4: durc.parole_chiave",
