@@ -10,6 +10,7 @@ import (
 	"gatewayd/internal/config"
 	"gatewayd/internal/daemon"
 	"gatewayd/internal/preflight"
+	"gatewayd/internal/rules"
 )
 
 // cmdCheck reports every problem at once: the configuration's, the rules'
@@ -31,6 +32,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		return exitBadConfig
 	}
 	if *rulesDir != "" {
+		if configSet(fs) {
+			fmt.Fprintln(stderr, "gatewayd check: --rules checks a rules directory on its own; --config checks the configuration with the rules it names: give one")
+			return exitBadConfig
+		}
 		return checkRules(*rulesDir, stdout, stderr)
 	}
 	cfg, f := checkFiles(*path)
@@ -65,7 +70,11 @@ func checkFiles(path string) (*config.Config, preflight.Findings) {
 		return nil, f
 	}
 	if err == nil {
-		_, _, err = daemon.LoadOffice(cfg) // the rules against the configuration
+		var r *rules.Rules
+		r, _, err = daemon.LoadOffice(cfg) // the rules against the configuration
+		if w := noLadders(r, cfg.RulesDir); w != "" {
+			f.Warnings = append(f.Warnings, config.Error{Msg: w})
+		}
 	} else if isDir(cfg.RulesDir) {
 		_, _, err = daemon.LoadRulesDir(cfg.RulesDir) // on their own: the configuration is wrong
 	} else {
@@ -92,8 +101,27 @@ func checkRules(dir string, stdout, stderr io.Writer) int {
 		}
 		return exitBadConfig
 	}
+	if w := noLadders(r, dir); w != "" {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	fmt.Fprintf(stdout, "%s: ok (%s, %d mailboxes)\n", dir, r.Office.Name, len(r.Mailboxes))
 	return exitOK
+}
+
+// noLadders warns of rules without scadenze.yaml (optional): their cases
+// get no solleciti and no escalations.
+func noLadders(r *rules.Rules, dir string) string {
+	if r == nil || r.Deadlines != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s: no %s: cases get no solleciti and no escalations", dir, rules.FileScadenze)
+}
+
+// configSet reports whether --config was given.
+func configSet(fs *flag.FlagSet) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "config" })
+	return set
 }
 
 // appendProblems adds the problems of err, one per configuration error.

@@ -109,6 +109,17 @@ func TestCheck_rules(t *testing.T) {
 	if !strings.Contains(errb.String(), filepath.Join(dir, "caselle.yaml")+":2: indirizzo \"x\"") {
 		t.Errorf("check --rules output:\n%s", errb.String())
 	}
+	// Without scadenze.yaml (optional) the rules are right, but said to
+	// give no solleciti; --config beside --rules is refused, not ignored.
+	noLadders := t.TempDir()
+	os.CopyFS(noLadders, os.DirFS("../../rules/ferrara"))
+	os.Remove(filepath.Join(noLadders, "scadenze.yaml"))
+	if got, code := cmd("check", "--rules", noLadders); code != exitOK || !strings.Contains(got, "no scadenze.yaml: cases get no solleciti") {
+		t.Errorf("check --rules without scadenze.yaml = %d: %s", code, got)
+	}
+	if got, code := cmd("check", "--config", "/nonexistent.yaml", "--rules", "../../rules/milano"); code != exitBadConfig || !strings.Contains(got, "give one") {
+		t.Errorf("check --config --rules = %d: %s", code, got)
+	}
 }
 
 // TestOutboxCommand: list, show and retry on a state directory.
