@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"gatewayd/internal/backoff"
 	"gatewayd/internal/durable"
 	"gatewayd/internal/store"
 )
@@ -22,36 +23,42 @@ const handoverTimeout = 5 * time.Minute
 // doubles from one minute to one hour. It stops at the first failure or
 // the first day whose retry is not due: conservation receives the days in
 // order.
-func (p *Producer) HandOver(ctx context.Context) {
+func (p *Producer) HandOver(ctx context.Context) error {
 	days, err := p.Store.PendingHandovers(ctx)
 	if err != nil {
 		p.Log.Error("reading pending register handovers", "err", err)
-		return
+		return err
 	}
 	for _, d := range days {
 		if d.NextAttempt.After(p.Now.Now()) {
-			return
+			return nil
 		}
 		detail, err := p.handOver(ctx, d)
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		if err != nil {
-			wait := min(time.Minute<<min(d.Attempts, 6), time.Hour)
+			wait := handoverRetry.Next(d.Attempts + 1)
 			p.Log.Error("handing over the daily register failed, will retry", "day", d.Day.Format(time.DateOnly),
 				"attempt", d.Attempts+1, "retry_in", wait, "err", err)
 			if rerr := p.Store.HandoverFailed(ctx, d.Day, p.Now.Now().Add(wait), err); rerr != nil {
 				p.Log.Error("recording a failed handover", "err", rerr)
+				return rerr
 			}
-			return
+			return nil
 		}
 		if err := p.Store.HandedOver(ctx, d.Day, detail); err != nil {
 			p.Log.Error("recording a handover", "err", err)
-			return
+			return err
 		}
 		p.Log.Info("daily register handed over", "day", d.Day.Format(time.DateOnly), "to", detail)
 	}
+	return nil
 }
+
+// handoverRetry paces a day's failed handovers (stored with the day), and
+// the loop after a failure of its own store or files.
+var handoverRetry = backoff.Backoff{Base: time.Minute, Max: time.Hour}
 
 // handOver gives one day's files to conservation: copied into the
 // handover directory, or passed to the handover command.

@@ -87,16 +87,26 @@ func (p *Producer) produceNext(ctx context.Context, tx *store.Tx) (time.Time, bo
 // Run produces and hands over at start, then after each midnight and at
 // each retry, until ctx ends. Failures are logged and retried later.
 func (p *Producer) Run(ctx context.Context) {
+	failures := 0
 	for ctx.Err() == nil {
 		p.Heart.Beat()
-		if _, err := p.Produce(ctx); err != nil {
-			p.Log.Error("producing the daily register failed, will retry", "err", err)
+		_, perr := p.Produce(ctx)
+		if perr != nil {
+			p.Log.Error("producing the daily register failed, will retry", "err", perr)
 		}
-		p.HandOver(ctx)
+		herr := p.HandOver(ctx)
 		now := p.Now.Now()
 		wake := clock.Day(now).AddDate(0, 0, 1).Add(30 * time.Second) // just after midnight, Europe/Rome
 		if next, ok, err := p.Store.NextHandover(ctx); err == nil && ok && next.Before(wake) {
 			wake = next
+		}
+		if perr != nil || herr != nil {
+			// Not at the next midnight (a day's register a day late), nor at
+			// once (a handover whose record failed would run every second).
+			failures++
+			wake = now.Add(handoverRetry.Next(failures))
+		} else {
+			failures = 0
 		}
 		p.Heart.Wait(max(wake.Sub(now), time.Second))
 		clock.Sleep(ctx, max(wake.Sub(now), time.Second))

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"gatewayd/internal/backoff"
 	"gatewayd/internal/clock"
 	"gatewayd/internal/config"
 	"gatewayd/internal/mailparse"
@@ -465,5 +466,38 @@ func TestVerify_behindTheStore(t *testing.T) {
 	}
 	if err := verify(); err == nil || !strings.Contains(err.Error(), "precedes the first daily register") {
 		t.Fatalf("a registration before the first day: %v", err)
+	}
+}
+
+// TestRun_retriesAFailedProduction: a daily register that cannot be
+// written (here registro/ is a file in the way) is produced again after a
+// backoff, not at the next midnight, once the cause is gone.
+func TestRun_retriesAFailedProduction(t *testing.T) {
+	defer register.SetRetryForTest(backoff.Backoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond})()
+	o := newOffice(t, at("2026-11-16", "10:00"), false)
+	o.receive("studio@bianchi.it", "RSSMRA85T10A562S - artigiani - richiesta", false)
+	in := filepath.Join(o.dir, "registro")
+	if err := os.WriteFile(in, []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o.clock.Set(at("2026-11-17", "10:00"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { o.p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(200 * time.Millisecond) // failing, retried
+	if days, _ := o.st.RegisterDays(ctx); len(days) != 0 {
+		t.Fatalf("%d days produced with registro/ in the way", len(days))
+	}
+	os.Remove(in)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if days, _ := o.st.RegisterDays(ctx); len(days) == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the day's register was not produced again within 5 s of the cause going")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
