@@ -29,11 +29,12 @@ func (f *flakyRecord) EndAttempt(ctx context.Context, it store.OutboxItem, state
 }
 
 // TestSender_recordsWhatWasSent: the SMTP server accepted the answer but
-// the store failed to record it, twice: the sender records it again
-// rather than leave it queued, so it is delivered once.
+// the store failed to record it, thirty times (longer than any fixed
+// insistence): the sender sends nothing until it is recorded, so it is
+// delivered once.
 func TestSender_recordsWhatWasSent(t *testing.T) {
-	defer func(p time.Duration) { sentRecordPause = p }(sentRecordPause)
-	sentRecordPause = 20 * time.Millisecond
+	defer func(p time.Duration) { storePause = p }(storePause)
+	storePause = 20 * time.Millisecond
 	f, _ := protocol.Parse(protocol.DefaultFormat)
 	st, err := store.Open(context.Background(), store.Options{StateDir: t.TempDir(), Office: "FE", Format: f})
 	if err != nil {
@@ -57,7 +58,7 @@ func TestSender_recordsWhatWasSent(t *testing.T) {
 	}
 	defer sink.Close()
 	q := &flakyRecord{Queue: st}
-	q.n.Store(2)
+	q.n.Store(30)
 	s := &Sender{Store: q, Accounts: map[string]*config.SMTP{"gc": account(sink, "plain", nil, "", "")}, Log: slog.New(slog.DiscardHandler),
 		Backoff: Backoff{Base: 50 * time.Millisecond, Max: 100 * time.Millisecond}}
 	s.Init()

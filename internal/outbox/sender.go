@@ -57,6 +57,10 @@ type Sender struct {
 	Heart *supervise.Heart
 	wake  chan struct{}
 	mu    sync.Mutex // Accounts and Backoff, which Configure changes
+	// unrecorded are answers the SMTP server accepted that the store has
+	// not yet recorded as sent: nothing is sent before they are recorded,
+	// so their rows, still queued, cannot be sent again.
+	unrecorded []store.OutboxItem
 }
 
 // Configure swaps in other accounts and pacing (a configuration reload);
@@ -112,7 +116,7 @@ func (s *Sender) Run(ctx context.Context) {
 		wait, err := s.step(ctx, log)
 		if err != nil {
 			log.Error("outbox", "err", err)
-			wait = 5 * time.Second // the store is failing: do not spin
+			wait = storePause // the store is failing: do not spin
 		}
 		if wait > 0 {
 			// Operators' commands queue mail from another process (outbox
@@ -128,10 +132,39 @@ func (s *Sender) Run(ctx context.Context) {
 			t.Stop()
 		}
 	}
+	for tries := 0; len(s.unrecorded) > 0 && tries < 3; tries++ { // stopping: a last try
+		if err := s.recordAccepted(context.WithoutCancel(ctx), log); err != nil {
+			clock.Sleep(context.WithoutCancel(ctx), time.Second)
+		}
+	}
+	for _, it := range s.unrecorded {
+		log.Error("an answer the server accepted could not be recorded before stopping: it will be sent again",
+			"outbox", it.ID, "message_id", it.MessageID)
+	}
+}
+
+// storePause is how long the sender waits after the store failed.
+var storePause = 5 * time.Second
+
+// recordAccepted records the answers the server accepted and the store
+// refused to record, oldest first.
+func (s *Sender) recordAccepted(ctx context.Context, log *slog.Logger) error {
+	for len(s.unrecorded) > 0 {
+		it := s.unrecorded[0]
+		if err := s.Store.EndAttempt(ctx, it, store.OutSent, ""); err != nil {
+			return fmt.Errorf("recording answer %d, which the server accepted (nothing is sent until it is recorded): %w", it.ID, err)
+		}
+		s.unrecorded = s.unrecorded[1:]
+		log.Info("a sent answer recorded at last", "outbox", it.ID, "message_id", it.MessageID)
+	}
+	return nil
 }
 
 // step sends the answer due first, if any, and says how long to wait.
 func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, error) {
+	if err := s.recordAccepted(ctx, log); err != nil {
+		return 0, err
+	}
 	it, due, ok, err := s.Store.NextAnswer(ctx)
 	if err != nil {
 		return 0, err
@@ -168,25 +201,15 @@ func (s *Sender) step(ctx context.Context, log *slog.Logger) (time.Duration, err
 	default:
 		log.Warn("answer not sent, will retry", append(attrs, "err", errText)...)
 	}
-	err = s.Store.EndAttempt(ctx, it, state, errText)
-	// A mail the server accepted must be recorded sent, or its retry would
-	// send it again: the store is asked again for a while (a busy or full
-	// disk clears) before the sender gives up on this round.
-	for tries := 1; err != nil && state == store.OutSent && tries < sentRecordTries; tries++ {
-		log.Error("recording a sent answer failed, trying again", append(attrs, "err", err)...)
-		if !clock.Sleep(context.WithoutCancel(ctx), sentRecordPause) {
-			break
-		}
-		err = s.Store.EndAttempt(context.WithoutCancel(ctx), it, state, errText)
+	err = s.Store.EndAttempt(context.WithoutCancel(ctx), it, state, errText)
+	if err != nil && state == store.OutSent {
+		// Accepted by the server: recorded before anything else is sent,
+		// however long the store takes (a busy or full disk clears).
+		s.unrecorded = append(s.unrecorded, it)
+		return 0, fmt.Errorf("recording answer %d, which the server accepted (nothing is sent until it is recorded): %w", it.ID, err)
 	}
 	return 0, err
 }
-
-// How long the sender insists on recording an answer the server accepted.
-var (
-	sentRecordTries = 24
-	sentRecordPause = 5 * time.Second
-)
 
 // attempt sends one answer and classifies the outcome.
 func (s *Sender) attempt(ctx context.Context, acct *config.SMTP, it store.OutboxItem) (state, errText string, quit func()) {
