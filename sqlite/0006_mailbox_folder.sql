@@ -32,3 +32,8 @@ CREATE INDEX sightings_message ON sightings (message);
 -- migration: taken as it is under the same UIDVALIDITY). Another folder is
 -- a first sight, whatever its UIDVALIDITY.
 ALTER TABLE sent_state ADD COLUMN folder TEXT NOT NULL DEFAULT '';
+
+-- outbox.queued_at: when an operator put a mail in the queue again
+-- (outbox retry, release --held); '' for never. A mail's retries give up
+-- Expiry after the later of it and created_at, not days before a release.
+ALTER TABLE outbox ADD COLUMN queued_at TEXT NOT NULL DEFAULT '';

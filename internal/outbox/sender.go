@@ -222,7 +222,7 @@ func (s *Sender) attempt(ctx context.Context, acct *config.SMTP, it store.Outbox
 		return store.OutSent, "", quit
 	case Permanent(err):
 		return store.OutFailed, err.Error(), nil
-	case s.Now.Now().Sub(it.CreatedAt) > Expiry:
+	case s.Now.Now().Sub(it.InQueueSince()) > Expiry:
 		return store.OutFailed, "given up after " + Expiry.String() + ": " + err.Error(), nil
 	}
 	return store.OutQueued, err.Error(), nil

@@ -131,6 +131,7 @@ type OutboxItem struct {
 	NextAttempt time.Time
 	LastError   string
 	CreatedAt   time.Time
+	QueuedAt    time.Time // put in the queue again by an operator (zero: never)
 	SentAt      time.Time
 	Cc          []string
 	Case        int64
@@ -140,19 +141,28 @@ type OutboxItem struct {
 	Undelivered bool
 }
 
+// InQueueSince is when the mail last entered the queue: created, or put
+// back by an operator.
+func (it OutboxItem) InQueueSince() time.Time {
+	if it.QueuedAt.After(it.CreatedAt) {
+		return it.QueuedAt
+	}
+	return it.CreatedAt
+}
+
 const outboxCols = `id, message, mailbox, kind, message_id, mail_from, rcpt, body, state, reason, attempts, next_attempt,
-	last_error, created_at, sent_at, delivery, undelivered, cc, coalesce(case_id, 0),
+	last_error, created_at, queued_at, sent_at, delivery, undelivered, cc, coalesce(case_id, 0),
 	coalesce((SELECT label FROM protocols WHERE protocols.message = outbox.message), '')`
 
 func scanOutbox(row interface{ Scan(...any) error }) (OutboxItem, error) {
 	var it OutboxItem
-	var next, created, sent, cc string
+	var next, created, queued, sent, cc string
 	err := row.Scan(&it.ID, &it.Message, &it.Mailbox, &it.Kind, &it.MessageID, &it.From, &it.To, &it.Raw, &it.State,
-		&it.Reason, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Delivery, &it.Undelivered, &cc, &it.Case, &it.Protocol)
+		&it.Reason, &it.Attempts, &next, &it.LastError, &created, &queued, &sent, &it.Delivery, &it.Undelivered, &cc, &it.Case, &it.Protocol)
 	if cc != "" {
 		it.Cc = strings.Split(cc, ",")
 	}
-	it.NextAttempt, it.CreatedAt, it.SentAt = parseTS(next), parseTS(created), parseTS(sent)
+	it.NextAttempt, it.CreatedAt, it.QueuedAt, it.SentAt = parseTS(next), parseTS(created), parseTS(queued), parseTS(sent)
 	return it, err
 }
 

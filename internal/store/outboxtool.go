@@ -42,32 +42,25 @@ func (o *OutboxTool) Get(ctx context.Context, id int64) (OutboxItem, error) {
 
 // Retry queues a failed, held or suppressed answer again, due now.
 func (o *OutboxTool) Retry(ctx context.Context, id int64) error {
-	tx, err := o.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var msg int64
-	var mailbox, state string
-	err = tx.QueryRowContext(ctx, `SELECT message, mailbox, state FROM outbox WHERE id = ?`, id).Scan(&msg, &mailbox, &state)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("answer %d: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return err
-	}
-	if state == OutSent || state == OutQueued {
-		return fmt.Errorf("answer %d is %s: nothing to retry", id, state)
-	}
-	now := time.Now()
-	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'queued', attempts = 0, next_attempt = ?, last_error = '', reason = ''
-		WHERE id = ?`, ts(now), id); err != nil {
-		return err
-	}
-	if err := addEvents(ctx, tx, now, msg, mailbox, event{"answer-requeued", map[string]any{"outbox": id, "was": state}}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return update(ctx, o.db, time.Now, func(ctx context.Context, t *Tx) error {
+		var msg int64
+		var mailbox, state string
+		err := t.tx.QueryRowContext(ctx, `SELECT message, mailbox, state FROM outbox WHERE id = ?`, id).Scan(&msg, &mailbox, &state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("answer %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if state == OutSent || state == OutQueued {
+			return fmt.Errorf("answer %d is %s: nothing to retry", id, state)
+		}
+		if _, err := t.tx.ExecContext(ctx, `UPDATE outbox SET state = 'queued', attempts = 0, next_attempt = ?, queued_at = ?, last_error = '', reason = ''
+			WHERE id = ?`, ts(t.now), ts(t.now), id); err != nil {
+			return err
+		}
+		return addEvents(ctx, t.tx, t.now, msg, mailbox, event{"answer-requeued", map[string]any{"outbox": id, "was": state}})
+	})
 }
 
 // ReleaseHeld queues the held mails (shadow mode's answers and deadline
@@ -77,8 +70,8 @@ func (o *OutboxTool) Retry(ctx context.Context, id int64) error {
 func (o *OutboxTool) ReleaseHeld(ctx context.Context, match string) (int, error) {
 	n := 0
 	err := update(ctx, o.db, time.Now, func(ctx context.Context, t *Tx) error {
-		rows, err := t.tx.QueryContext(ctx, `UPDATE outbox SET state = 'queued', attempts = 0, next_attempt = ?, last_error = '', reason = ''
-			WHERE state = 'held' AND instr(reason, ?) > 0 RETURNING id, message, mailbox`, ts(t.now), match)
+		rows, err := t.tx.QueryContext(ctx, `UPDATE outbox SET state = 'queued', attempts = 0, next_attempt = ?, queued_at = ?, last_error = '', reason = ''
+			WHERE state = 'held' AND instr(reason, ?) > 0 RETURNING id, message, mailbox`, ts(t.now), ts(t.now), match)
 		if err != nil {
 			return fmt.Errorf("releasing held mails: %w", err)
 		}

@@ -37,7 +37,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		}
 	}
 	var oldest sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT min(created_at) FROM outbox WHERE state = 'queued'`).Scan(&oldest)
+	err := s.db.QueryRowContext(ctx, `SELECT min(max(created_at, queued_at)) FROM outbox WHERE state = 'queued'`).Scan(&oldest)
 	if err == nil {
 		st.OldestQueued = parseTS(oldest.String)
 		err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE undelivered = 1`).Scan(&st.Undelivered)
