@@ -240,3 +240,25 @@ func TestScenario_pausedTermSurvivesReload(t *testing.T) {
 		t.Errorf("a reload with no change moved the due date %s -> %s", due1, due2)
 	}
 }
+
+// TestScenario_restoreHoldsDueSteps: after a restore, a step that fell
+// due by the restore day is held (it may have gone out after the backup)
+// with the reason every restore hold shares, so `outbox release --held
+// --reason restored` releases it.
+func TestScenario_restoreHoldsDueSteps(t *testing.T) {
+	o, _ := ferraraCase(t)
+	o.clk.Set(rome(2026, 12, 10, 9, 0))
+	if _, err := o.gw.D.Store().HoldRestored(context.Background(), rome(2026, 12, 8, 12, 0)); err != nil {
+		t.Fatal(err)
+	}
+	o.passAt(rome(2026, 12, 10, 9, 30)) // the sollecito of 9 Dec, due before the restore
+	ot, err := store.OpenOutboxTool(o.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ot.Close()
+	n, err := ot.ReleaseHeld(context.Background(), "restored")
+	if err != nil || n != 1 {
+		t.Fatalf("release --held --reason restored released %d, %v; want the held sollecito", n, err)
+	}
+}

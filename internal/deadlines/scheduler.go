@@ -319,7 +319,7 @@ func (s *Scheduler) notice(ctx context.Context, tx *store.Tx, o *answer.Office, 
 		return nil, err
 	} else if !restored.IsZero() && !st.Date.After(clock.Day(restored)) {
 		// Due by the restore: it may have gone out between the backup and the failure.
-		mail.State, mail.Reason = store.OutHeld, "due before the restore from a backup: it may have been sent already; check, then outbox release --held"
+		mail.State, mail.Reason = store.OutHeld, store.HeldRestoredReason("due on or before the restore")
 	}
 	return mail, nil
 }

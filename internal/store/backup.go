@@ -150,6 +150,13 @@ func addFile(tw *tar.Writer, path, name string, sums map[string]string) error {
 // batch: 256 MB).
 const maxMember = 4 << 30
 
+// HeldRestoredReason is the reason of every mail a restore holds (those
+// queued in the backup, the deadline mails due by the restore): it holds
+// "restored", which `outbox release --held --reason restored` matches.
+func HeldRestoredReason(what string) string {
+	return "restored: " + what + ", it may have been sent already; check, then outbox release --held --reason restored"
+}
+
 // Restore unpacks a backup into stateDir, which must not hold a store,
 // all or nothing: the archive is unpacked beside it, every member checked
 // against the manifest (no more, no fewer), the store opened there (its
@@ -262,7 +269,7 @@ func (s *Store) HoldRestored(ctx context.Context, taken time.Time) (int, error) 
 	n := 0
 	err := s.Update(ctx, func(ctx context.Context, t *Tx) error {
 		res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET state = 'held', reason = ? WHERE state = 'queued'`,
-			"restored from the backup of "+taken.Format(time.RFC3339)+": it may have been sent since; check, then outbox release --held")
+			HeldRestoredReason("queued in the backup of "+taken.Format(time.RFC3339)))
 		if err != nil {
 			return fmt.Errorf("holding the restored queue: %w", err)
 		}
