@@ -64,7 +64,7 @@ func TestBinary_SIGHUPConfig(t *testing.T) {
 		return s
 	})
 	d.reload(t)
-	if !d.logHas(`configuration reload failed: keeping the configuration and rules in force" err="`+cfg.File+`:1: field no_such_key not found`,
+	if !d.logHas(`configuration reload failed: keeping the configuration and rules in force" err="`+cfg.File+`:1: unknown key \"no_such_key\"`,
 		fmt.Sprintf("%s:%d: poll_interval 1ms is under 1s", cfg.File, pollLine)) {
 		t.Errorf("the broken configuration's errors are not logged with their lines:\n%s", d.log())
 	}
