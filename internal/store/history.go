@@ -17,7 +17,7 @@ import (
 )
 
 // ErrNotFound means no message answers to the protocol number or id.
-var ErrNotFound = errors.New("no such message")
+var ErrNotFound = errors.New("not found")
 
 // Reader reads a state directory without locking it: operators' commands
 // run beside the daemon.

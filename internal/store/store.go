@@ -58,6 +58,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeStaleBackups(o.StateDir)
 	s := &Store{lock: lock, numbering: Numbering{Office: o.Office, Format: o.Format, Shadow: o.Shadow}, now: o.Now.Now}
 	if err := s.open(ctx, o.StateDir); err != nil {
 		lock.Close()
@@ -147,4 +148,16 @@ func ts(t time.Time) string {
 func parseTS(v string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, v)
 	return t
+}
+
+// removeStaleBackups removes what a backup killed half way left in the
+// state directory (its database copy holds personal data); a backup
+// running beside this start is younger than a day and is left alone.
+func removeStaleBackups(dir string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, ".backup-*"))
+	for _, p := range stale {
+		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > 24*time.Hour {
+			os.RemoveAll(p)
+		}
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -376,5 +378,25 @@ func TestOpenReader_olderSchema(t *testing.T) {
 	}
 	if _, err := OpenReader(dir); err == nil || !strings.Contains(err.Error(), "restart the daemon with this binary") {
 		t.Fatalf("OpenReader() on an older schema = %v", err)
+	}
+}
+
+// TestOpen_removesStaleBackups: a backup killed half way leaves its copy
+// of the database in the state directory; the next start removes it once
+// a day old, and leaves a younger one (a backup running beside it).
+func TestOpen_removesStaleBackups(t *testing.T) {
+	dir := t.TempDir()
+	old, young := filepath.Join(dir, ".backup-1"), filepath.Join(dir, ".backup-2")
+	for _, p := range []string{old, young} {
+		os.MkdirAll(p, 0o700)
+		os.WriteFile(filepath.Join(p, "gatewayd.db"), []byte("copy"), 0o600)
+	}
+	os.Chtimes(old, time.Now().Add(-48*time.Hour), time.Now().Add(-48*time.Hour))
+	openTest(t, dir, time.Now())
+	if _, err := os.Stat(old); err == nil {
+		t.Error("a two-day-old backup copy is still there")
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Error("a backup copy made just now was removed")
 	}
 }
