@@ -14,8 +14,9 @@ import (
 )
 
 // TestCheck: a mailbox synced within stale_after and nothing pending is
-// 200; a handover past its day, a mailbox never synced since start, and
-// an unreadable store each make it 503 with the problem named.
+// 200; a handover past its day, a day's register not produced an hour
+// after its midnight, a mailbox never synced since start, and an
+// unreadable store each make it 503 with the problem named.
 func TestCheck(t *testing.T) {
 	now := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
@@ -39,7 +40,16 @@ func TestCheck(t *testing.T) {
 	if code, body := get(); code != 503 || !strings.Contains(body, "register 2026-11-16: not handed over") || !strings.Contains(body, "exit status 3") {
 		t.Fatalf("late handover: %d %s", code, body)
 	}
-	late = nil
+	late, stats.Pending = nil, nil
+	stats.NextToProduce = time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC) // today's: not due
+	if code, body := get(); code != 200 {
+		t.Fatalf("today's register not yet produced: %d %s", code, body)
+	}
+	stats.NextToProduce = time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC) // the day before yesterday: late
+	if code, body := get(); code != 503 || !strings.Contains(body, "register 2026-11-16: not produced") {
+		t.Fatalf("a day not produced: %d %s", code, body)
+	}
+	stats.NextToProduce = time.Time{}
 	board2 := NewBoard(clock, "pec")
 	now = now.Add(20 * time.Minute)
 	srv.Board = board2

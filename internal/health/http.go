@@ -65,6 +65,11 @@ func (s *Server) Check(ctx context.Context) Report {
 		r.Outbox.Queued, r.Outbox.Held, r.Outbox.Failed = st.Outbox[store.OutQueued], st.Outbox[store.OutHeld], st.Outbox[store.OutFailed]
 		r.Outbox.OldestQueuedS = st.OldestQueuedAge(now).Seconds()
 		r.Register.Pending, r.Register.Late = len(st.Pending), []string{}
+		// The producer writes a day's register just after midnight; an hour
+		// on, a day still missing is late (the producer's log says why).
+		if d := st.NextToProduce; !d.IsZero() && now.Sub(d.AddDate(0, 0, 1)) > time.Hour {
+			r.Problems = append(r.Problems, fmt.Sprintf("register %s: not produced", d.Format(time.DateOnly)))
+		}
 		if s.Late != nil {
 			for _, d := range s.Late(st.Pending, now) {
 				day := d.Day.Format(time.DateOnly)

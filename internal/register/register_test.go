@@ -489,10 +489,16 @@ func TestRun_retriesAFailedProduction(t *testing.T) {
 	if days, _ := o.st.RegisterDays(ctx); len(days) != 0 {
 		t.Fatalf("%d days produced with registro/ in the way", len(days))
 	}
+	if st, _ := o.st.Stats(ctx); !st.NextToProduce.Equal(at("2026-11-16", "00:00")) {
+		t.Errorf("next day to produce %v, want 2026-11-16 (for /healthz)", st.NextToProduce)
+	}
 	os.Remove(in)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if days, _ := o.st.RegisterDays(ctx); len(days) == 1 {
+			if st, _ := o.st.Stats(ctx); !st.NextToProduce.Equal(at("2026-11-17", "00:00")) {
+				t.Errorf("next day to produce %v, want 2026-11-17", st.NextToProduce)
+			}
 			return
 		}
 		if time.Now().After(deadline) {

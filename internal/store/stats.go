@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"gatewayd/internal/clock"
 )
 
 // Stats are the store's figures that metrics and health read at each
@@ -18,6 +20,9 @@ type Stats struct {
 	RegisterDays int            // daily registers produced
 	HandedOver   int
 	Pending      []RegisterDay // produced, not yet handed over
+	// NextToProduce is the first day whose daily register is not produced
+	// (zero: nothing registered yet): before today, it is late.
+	NextToProduce time.Time
 }
 
 // Stats reads the store's figures.
@@ -45,6 +50,9 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	if err == nil {
 		err = s.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE handed_at != '') FROM register_days`).
 			Scan(&st.RegisterDays, &st.HandedOver)
+	}
+	if err == nil {
+		st.NextToProduce, err = nextToProduce(ctx, s.db)
 	}
 	if err != nil {
 		return st, fmt.Errorf("reading store figures: %w", err)
@@ -76,4 +84,24 @@ func (st Stats) OldestQueuedAge(now time.Time) time.Duration {
 		return 0
 	}
 	return now.Sub(st.OldestQueued)
+}
+
+// nextToProduce is the day after the last daily register produced, or the
+// first registration's day before any (zero: no registration).
+func nextToProduce(ctx context.Context, db querier) (time.Time, error) {
+	var last, first sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT max(day) FROM register_days`).Scan(&last); err != nil {
+		return time.Time{}, err
+	}
+	if last.Valid {
+		d, err := time.ParseInLocation(time.DateOnly, last.String, clock.Rome)
+		return d.AddDate(0, 0, 1), err
+	}
+	if err := db.QueryRowContext(ctx, `SELECT min(assigned_at) FROM protocols WHERE register = ?`, RegisterLive).Scan(&first); err != nil {
+		return time.Time{}, err
+	}
+	if !first.Valid {
+		return time.Time{}, nil
+	}
+	return clock.Day(parseTS(first.String)), nil
 }
